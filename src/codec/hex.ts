@@ -1,0 +1,41 @@
+import { CodecError } from '../errors';
+
+const HEX_DIGITS = '0123456789ABCDEF';
+/** Two uppercase hex characters for every byte value; avoids toUpperCase() on hot paths. */
+const BYTE_TO_HEX: readonly string[] = Array.from(
+  { length: 256 },
+  (_, b) => HEX_DIGITS[b >> 4] + HEX_DIGITS[b & 0x0f],
+);
+
+/** Uppercase hex of `bytes[start..end)`. */
+export function toHex(bytes: Uint8Array, start = 0, end = bytes.length): string {
+  let out = '';
+  for (let i = start; i < end; i++) out += BYTE_TO_HEX[bytes[i]];
+  return out;
+}
+
+export function byteToHex(byte: number): string {
+  return BYTE_TO_HEX[byte & 0xff];
+}
+
+/**
+ * Strict hex decoding: an odd number of digits or any non-hex character is a CodecError
+ * (Buffer.from(s, 'hex') silently stops at the first bad character).
+ */
+export function fromHex(hex: string, what = 'hex'): Buffer {
+  if (hex.length % 2 !== 0) {
+    throw new CodecError('ODD_HEX', `${what}: odd number of hex digits (${hex.length})`);
+  }
+  const bad = /[^0-9a-fA-F]/.exec(hex);
+  if (bad) {
+    throw new CodecError('NOT_HEX', `${what}: not a hex digit at character ${bad.index}`, {
+      offset: bad.index,
+    });
+  }
+  return Buffer.from(hex, 'hex');
+}
+
+/** Hex as typed by people: whitespace (and an optional 0x) ignored. */
+export function fromLooseHex(text: string, what = 'hex'): Buffer {
+  return fromHex(text.replace(/\s+/g, '').replace(/^0x/i, ''), what);
+}

@@ -1,0 +1,33 @@
+import { CodecError } from '../errors';
+import { DIAL_MONITOR_LENGTH, hasDialMonitor, readDialMonitor, type DialMonitor } from './dial-monitor';
+import { MESSAGE_HEADER_LENGTH } from './message-header';
+import { readTpdu, TPDU_LENGTH, type Tpdu } from './tpdu';
+
+/**
+ * What precedes the ISO 8583 message in a terminal payload (R-FRAME-3):
+ * TPDU (5) + [dial-monitor block (33)] + message header (6). A relay needs only this much; it
+ * never has to unpack the message itself.
+ */
+export interface TerminalEnvelope {
+  tpdu: Tpdu;
+  dialMonitor: DialMonitor | null;
+  /** Offsets into the payload. */
+  headerOffset: number;
+  messageOffset: number;
+}
+
+export function readTerminalEnvelope(payload: Uint8Array, start = 0): TerminalEnvelope {
+  const tpdu = readTpdu(payload, start);
+  let at = start + TPDU_LENGTH;
+  let dialMonitor: DialMonitor | null = null;
+  if (hasDialMonitor(payload, at)) {
+    dialMonitor = readDialMonitor(payload, at);
+    at += DIAL_MONITOR_LENGTH;
+  }
+  if (payload.length - at < MESSAGE_HEADER_LENGTH) {
+    throw new CodecError('TRUNCATED', `message header needs ${MESSAGE_HEADER_LENGTH} bytes, ${payload.length - at} left`, {
+      offset: payload.length,
+    });
+  }
+  return { tpdu, dialMonitor, headerOffset: at, messageOffset: at + MESSAGE_HEADER_LENGTH };
+}

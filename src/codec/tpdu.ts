@@ -1,0 +1,72 @@
+import { CodecError } from '../errors';
+import { toHex } from './hex';
+
+/**
+ * TPDU (R-MSG-1): ID (0x60), destination address (the NII, selects the host), originator
+ * address (where the message entered; a NAC writes the line address here). Addresses are kept
+ * as 4 uppercase hex digits ("0003") because routing tables are written that way.
+ */
+export interface Tpdu {
+  id: number;
+  destination: string;
+  originator: string;
+}
+
+export const TPDU_LENGTH = 5;
+export const TPDU_ID = 0x60;
+
+const ADDRESS = /^[0-9A-F]{4}$/;
+
+export function readTpdu(bytes: Uint8Array, offset = 0): Tpdu {
+  if (bytes.length - offset < TPDU_LENGTH) {
+    throw new CodecError('TRUNCATED', `TPDU needs ${TPDU_LENGTH} bytes, have ${bytes.length - offset}`, {
+      offset: bytes.length,
+    });
+  }
+  return {
+    id: bytes[offset],
+    destination: toHex(bytes, offset + 1, offset + 3),
+    originator: toHex(bytes, offset + 3, offset + 5),
+  };
+}
+
+export function checkAddress(address: string, what: string): string {
+  const upper = address.toUpperCase();
+  if (!ADDRESS.test(upper)) {
+    throw new CodecError('BAD_ADDRESS', `${what} must be 4 hex digits, got ${JSON.stringify(address)}`);
+  }
+  return upper;
+}
+
+export function writeTpdu(target: Uint8Array, offset: number, tpdu: Tpdu): number {
+  target[offset] = tpdu.id;
+  const dst = parseInt(checkAddress(tpdu.destination, 'TPDU destination'), 16);
+  const src = parseInt(checkAddress(tpdu.originator, 'TPDU originator'), 16);
+  target[offset + 1] = dst >> 8;
+  target[offset + 2] = dst & 0xff;
+  target[offset + 3] = src >> 8;
+  target[offset + 4] = src & 0xff;
+  return offset + TPDU_LENGTH;
+}
+
+export function encodeTpdu(tpdu: Tpdu): Buffer {
+  const out = Buffer.alloc(TPDU_LENGTH);
+  writeTpdu(out, 0, tpdu);
+  return out;
+}
+
+/** The TPDU of a response: addresses swapped (R-MSG-1). Explicit, never implied by a send. */
+export function swapTpdu(tpdu: Tpdu): Tpdu {
+  return { id: tpdu.id, destination: tpdu.originator, originator: tpdu.destination };
+}
+
+export function tpduToHex(tpdu: Tpdu): string {
+  return toHex(encodeTpdu(tpdu));
+}
+
+export function tpduFromHex(hex: string): Tpdu {
+  if (!/^[0-9a-fA-F]{10}$/.test(hex)) {
+    throw new CodecError('BAD_TPDU', `TPDU must be 10 hex digits, got ${hex.length} characters`);
+  }
+  return readTpdu(Buffer.from(hex, 'hex'));
+}

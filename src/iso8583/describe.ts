@@ -1,0 +1,57 @@
+import { tpduToHex } from '../codec/tpdu';
+import { toHex } from '../codec/hex';
+import type { MessageCodec } from './codec';
+import { formatOf } from './field';
+import type { IsoMessage } from './message';
+import { presentValue } from './redact';
+import type { TerminalMessage } from './terminal-message';
+
+export interface DescribeOptions {
+  /** Show PAN, track data, PIN block, ICC data and keys in clear. For a bench's eyes only. */
+  reveal?: boolean;
+}
+
+const MTI_NAMES: Readonly<Record<string, string>> = {
+  '0200': 'financial request',
+  '0210': 'financial response',
+  '0220': 'advice (refund)',
+  '0230': 'advice response',
+  '0400': 'reversal',
+  '0410': 'reversal response',
+  '0500': 'settlement',
+  '0510': 'settlement response',
+  '0800': 'network management (sign-on, echo)',
+  '0810': 'network management response',
+  '0820': 'sign-off',
+  '0830': 'sign-off response',
+};
+
+/** A message for people: one line per field, sensitive values redacted unless revealed. */
+export function describeMessage(codec: MessageCodec, message: IsoMessage, options: DescribeOptions = {}): string {
+  const lines = [`MTI ${message.mti}${MTI_NAMES[message.mti] ? `  (${MTI_NAMES[message.mti]})` : ''}`];
+  for (const key in message.fields) {
+    const number = Number(key);
+    const spec = codec.field(number);
+    const value = message.fields[number];
+    if (spec === undefined || value === undefined) continue;
+    const size = typeof value === 'string' ? `${value.length}` : `${value.length} bytes`;
+    const shown = presentValue(spec, value, options.reveal === true);
+    lines.push(
+      `  ${key.padStart(2)}  ${spec.description.padEnd(44).slice(0, 44)} ${formatOf(spec).padEnd(9)} [${size}] ${shown}`,
+    );
+  }
+  return lines.join('\n');
+}
+
+export function describeTerminalMessage(codec: MessageCodec, terminal: TerminalMessage, options: DescribeOptions = {}): string {
+  const dial = terminal.dialMonitor
+    ? `dial monitor  ANI ${terminal.dialMonitor.ani || '(none)'}  DNIS ${terminal.dialMonitor.dnis}  tail ${toHex(terminal.dialMonitor.tail)}\n`
+    : '';
+  const { id, destination, originator } = terminal.tpdu;
+  return (
+    `TPDU ${tpduToHex(terminal.tpdu)}  (id ${id.toString(16).toUpperCase()}, destination ${destination}, originator ${originator})\n` +
+    dial +
+    `header ${toHex(terminal.header)}\n` +
+    describeMessage(codec, terminal.message, options)
+  );
+}

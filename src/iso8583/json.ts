@@ -1,0 +1,52 @@
+import { fromHex } from '../codec/hex';
+import { CodecError } from '../errors';
+import type { MessageCodec } from './codec';
+import type { FieldValues, IsoMessage } from './message';
+import { presentValue } from './redact';
+
+/**
+ * The JSON form of fields used by the CLI and traces: keys are field numbers as strings; numeric
+ * and track values are digit strings ('=' separator), text as text, binary as uppercase hex.
+ */
+export type JsonFields = Record<string, string>;
+
+export function fieldsToJson(codec: MessageCodec, message: IsoMessage, reveal: boolean): JsonFields {
+  const out: JsonFields = {};
+  for (const key in message.fields) {
+    const number = Number(key);
+    const spec = codec.field(number);
+    const value = message.fields[number];
+    if (spec === undefined || value === undefined) continue;
+    out[key] = presentValue(spec, value, reveal);
+  }
+  return out;
+}
+
+export function fieldsFromJson(codec: MessageCodec, json: unknown): FieldValues {
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+    throw new CodecError('BAD_JSON', '"fields" must be an object of field number -> string');
+  }
+  const fields: FieldValues = {};
+  for (const [key, value] of Object.entries(json)) {
+    const number = /^\d+$/.test(key) ? Number(key) : NaN;
+    const spec = Number.isInteger(number) ? codec.field(number) : undefined;
+    if (spec === undefined) {
+      throw new CodecError('UNKNOWN_FIELD', `field ${JSON.stringify(key)} is not defined by spec ${codec.spec.name}`, {
+        field: Number.isInteger(number) ? number : undefined,
+      });
+    }
+    if (typeof value !== 'string') {
+      throw new CodecError('BAD_VALUE', `field ${number}: value must be a string`, { field: number });
+    }
+    if (spec.kind === 'binary') {
+      try {
+        fields[number] = fromHex(value, `field ${number}`);
+      } catch (e) {
+        throw e instanceof CodecError ? new CodecError(e.code, e.message, { field: number }) : e;
+      }
+    } else {
+      fields[number] = value;
+    }
+  }
+  return fields;
+}
