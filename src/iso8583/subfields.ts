@@ -34,6 +34,8 @@ export const field60Layout: SubfieldLayout = [
   { name: 'icConditionCode', length: 1 },
   { name: 'partialAmountFlag', length: 1 },
   { name: 'accountType', length: 3 },
+  /** Digits 18-19, sent by newer editions (R-MSG-10); their meaning is platform specific. */
+  { name: 'extension', length: 2 },
 ];
 
 export const field61Layout: SubfieldLayout = [
