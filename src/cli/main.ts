@@ -1,0 +1,32 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from 'commander';
+import { registerCodecCommands } from './codec-commands';
+import { registerDemoCommand } from './demo';
+import { errorLine, EXIT_BAD_INPUT } from './io';
+
+function buildProgram(): Command {
+  const program = new Command('nacbridge')
+    .description('UnionPay NAC and POS / modem / PIN pad bridge')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  registerCodecCommands(program);
+  registerDemoCommand(program);
+  for (const command of program.commands) command.exitOverride();
+  return program;
+}
+
+async function main(argv: string[]): Promise<void> {
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and version exit 0; usage errors were already printed by commander.
+      process.exitCode = error.exitCode === 0 ? 0 : EXIT_BAD_INPUT;
+      return;
+    }
+    process.stderr.write(`nacbridge: ${errorLine(error)}\n`);
+    process.exitCode = EXIT_BAD_INPUT;
+  }
+}
+
+void main(process.argv);
