@@ -1,5 +1,4 @@
 import { dialMonitorToJson, parseDialTail } from '../codec/dial-monitor';
-import { fromHex, toHex } from '../codec/hex';
 import { encodeLengthPrefixed, lengthPrefix, payloadStart, type FramingName } from '../codec/length-prefix';
 import { tpduFromHex, tpduToHex } from '../codec/tpdu';
 import { CodecError } from '../errors';
@@ -27,7 +26,7 @@ export function decodeFrame(codec: MessageCodec, frame: Buffer, framing: CliFram
     length: frame.length - start,
     tpdu: tpduToHex(terminal.tpdu),
     dialMonitor: terminal.dialMonitor ? dialMonitorToJson(terminal.dialMonitor) : null,
-    header: toHex(terminal.header),
+    header: terminal.header,
     mti: terminal.message.mti,
     fields: fieldsToJson(codec, terminal.message, reveal),
   };
@@ -57,7 +56,7 @@ export function terminalFromJson(codec: MessageCodec, json: unknown): TerminalMe
   return {
     tpdu: tpduFromHex(need(o.tpdu as string | undefined, 'tpdu', 'string')),
     dialMonitor,
-    header: fromHex(need(o.header as string | undefined, 'header', 'string'), 'header'),
+    header: need(o.header as string | undefined, 'header', 'string').toUpperCase(),
     message: { mti: need(o.mti as string | undefined, 'mti', 'string'), fields: fieldsFromJson(codec, o.fields) },
   };
 }

@@ -35,6 +35,35 @@ export function fromHex(hex: string, what = 'hex'): Buffer {
   return Buffer.from(hex, 'hex');
 }
 
+const HEX_NIBBLE: readonly number[] = Array.from({ length: 128 }, (_, c) => {
+  const ch = String.fromCharCode(c);
+  return /[0-9a-fA-F]/.test(ch) ? parseInt(ch, 16) : -1;
+});
+
+/** Value of one hex digit character, or -1. */
+export function hexDigitValue(charCode: number): number {
+  return charCode < 128 ? HEX_NIBBLE[charCode] : -1;
+}
+
+/**
+ * Write `hex` as bytes at `target[offset]` without allocating; returns the offset after them.
+ * Throws like fromHex on odd length or a non-hex character.
+ */
+export function writeHex(target: Uint8Array, offset: number, hex: string, what = 'hex'): number {
+  if (hex.length % 2 !== 0) throw new CodecError('ODD_HEX', `${what}: odd number of hex digits (${hex.length})`);
+  let o = offset;
+  for (let i = 0; i < hex.length; i += 2) {
+    const hi = hexDigitValue(hex.charCodeAt(i));
+    const lo = hexDigitValue(hex.charCodeAt(i + 1));
+    if (hi < 0 || lo < 0) {
+      const at = hi < 0 ? i : i + 1;
+      throw new CodecError('NOT_HEX', `${what}: not a hex digit at character ${at}`, { offset: at });
+    }
+    target[o++] = (hi << 4) | lo;
+  }
+  return o;
+}
+
 /** Hex as typed by people: whitespace (and an optional 0x) ignored. */
 export function fromLooseHex(text: string, what = 'hex'): Buffer {
   return fromHex(text.replace(/\s+/g, '').replace(/^0x/i, ''), what);

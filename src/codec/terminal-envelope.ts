@@ -16,17 +16,23 @@ export interface TerminalEnvelope {
   messageOffset: number;
 }
 
-export function readTerminalEnvelope(payload: Uint8Array, start = 0): TerminalEnvelope {
+export function readTerminalEnvelope(payload: Uint8Array, start = 0, end = payload.length): TerminalEnvelope {
+  if (end - start < TPDU_LENGTH) {
+    throw new CodecError('TRUNCATED', `TPDU needs ${TPDU_LENGTH} bytes, have ${end - start}`, { offset: end });
+  }
   const tpdu = readTpdu(payload, start);
   let at = start + TPDU_LENGTH;
   let dialMonitor: DialMonitor | null = null;
   if (hasDialMonitor(payload, at)) {
+    if (end - at < DIAL_MONITOR_LENGTH) {
+      throw new CodecError('TRUNCATED', `dial-monitor block needs ${DIAL_MONITOR_LENGTH} bytes`, { offset: end });
+    }
     dialMonitor = readDialMonitor(payload, at);
     at += DIAL_MONITOR_LENGTH;
   }
-  if (payload.length - at < MESSAGE_HEADER_LENGTH) {
-    throw new CodecError('TRUNCATED', `message header needs ${MESSAGE_HEADER_LENGTH} bytes, ${payload.length - at} left`, {
-      offset: payload.length,
+  if (end - at < MESSAGE_HEADER_LENGTH) {
+    throw new CodecError('TRUNCATED', `message header needs ${MESSAGE_HEADER_LENGTH} bytes, ${end - at} left`, {
+      offset: end,
     });
   }
   return { tpdu, dialMonitor, headerOffset: at, messageOffset: at + MESSAGE_HEADER_LENGTH };

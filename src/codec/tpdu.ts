@@ -1,5 +1,5 @@
 import { CodecError } from '../errors';
-import { toHex } from './hex';
+import { hexDigitValue, toHex } from './hex';
 
 /**
  * TPDU (R-MSG-1): ID (0x60), destination address (the NII, selects the host), originator
@@ -38,10 +38,21 @@ export function checkAddress(address: string, what: string): string {
   return upper;
 }
 
+/** The 16-bit value of a 4-hex-digit address; a hot path, so no regex and no parseInt. */
+function addressValue(address: string, what: string): number {
+  let v = address.length === 4 ? 0 : -1;
+  for (let i = 0; i < 4 && v >= 0; i++) {
+    const d = hexDigitValue(address.charCodeAt(i));
+    v = d < 0 ? -1 : (v << 4) | d;
+  }
+  if (v < 0) checkAddress(address, what); // throws the descriptive error
+  return v;
+}
+
 export function writeTpdu(target: Uint8Array, offset: number, tpdu: Tpdu): number {
   target[offset] = tpdu.id;
-  const dst = parseInt(checkAddress(tpdu.destination, 'TPDU destination'), 16);
-  const src = parseInt(checkAddress(tpdu.originator, 'TPDU originator'), 16);
+  const dst = addressValue(tpdu.destination, 'TPDU destination');
+  const src = addressValue(tpdu.originator, 'TPDU originator');
   target[offset + 1] = dst >> 8;
   target[offset + 2] = dst & 0xff;
   target[offset + 3] = src >> 8;

@@ -2,7 +2,7 @@ import { tpduToHex } from '../codec/tpdu';
 import { toHex } from '../codec/hex';
 import type { MessageCodec } from './codec';
 import { formatOf } from './field';
-import type { IsoMessage } from './message';
+import { messageEntries, type IsoMessage, type MessageData } from './message';
 import { presentValue } from './redact';
 import type { TerminalMessage } from './terminal-message';
 
@@ -27,13 +27,12 @@ const MTI_NAMES: Readonly<Record<string, string>> = {
 };
 
 /** A message for people: one line per field, sensitive values redacted unless revealed. */
-export function describeMessage(codec: MessageCodec, message: IsoMessage, options: DescribeOptions = {}): string {
+export function describeMessage(codec: MessageCodec, message: IsoMessage | MessageData, options: DescribeOptions = {}): string {
   const lines = [`MTI ${message.mti}${MTI_NAMES[message.mti] ? `  (${MTI_NAMES[message.mti]})` : ''}`];
-  for (const key in message.fields) {
-    const number = Number(key);
+  for (const [number, value] of messageEntries(message)) {
+    const key = String(number);
     const spec = codec.field(number);
-    const value = message.fields[number];
-    if (spec === undefined || value === undefined) continue;
+    if (spec === undefined) continue;
     const size = typeof value === 'string' ? `${value.length}` : `${value.length} bytes`;
     const shown = presentValue(spec, value, options.reveal === true);
     lines.push(
@@ -51,7 +50,7 @@ export function describeTerminalMessage(codec: MessageCodec, terminal: TerminalM
   return (
     `TPDU ${tpduToHex(terminal.tpdu)}  (id ${id.toString(16).toUpperCase()}, destination ${destination}, originator ${originator})\n` +
     dial +
-    `header ${toHex(terminal.header)}\n` +
+    `header ${terminal.header}\n` +
     describeMessage(codec, terminal.message, options)
   );
 }

@@ -1,7 +1,7 @@
 import { fromHex } from '../codec/hex';
 import { CodecError } from '../errors';
 import type { MessageCodec } from './codec';
-import type { FieldValues, IsoMessage } from './message';
+import { isFieldNumber, messageEntries, type FieldValues, type IsoMessage, type MessageData } from './message';
 import { presentValue } from './redact';
 
 /**
@@ -10,14 +10,12 @@ import { presentValue } from './redact';
  */
 export type JsonFields = Record<string, string>;
 
-export function fieldsToJson(codec: MessageCodec, message: IsoMessage, reveal: boolean): JsonFields {
+export function fieldsToJson(codec: MessageCodec, message: IsoMessage | MessageData, reveal: boolean): JsonFields {
   const out: JsonFields = {};
-  for (const key in message.fields) {
-    const number = Number(key);
+  for (const [number, value] of messageEntries(message)) {
     const spec = codec.field(number);
-    const value = message.fields[number];
-    if (spec === undefined || value === undefined) continue;
-    out[key] = presentValue(spec, value, reveal);
+    if (spec === undefined) continue;
+    out[String(number)] = presentValue(spec, value, reveal);
   }
   return out;
 }
@@ -29,8 +27,8 @@ export function fieldsFromJson(codec: MessageCodec, json: unknown): FieldValues 
   const fields: FieldValues = {};
   for (const [key, value] of Object.entries(json)) {
     const number = /^\d+$/.test(key) ? Number(key) : NaN;
-    const spec = Number.isInteger(number) ? codec.field(number) : undefined;
-    if (spec === undefined) {
+    const spec = isFieldNumber(number) ? codec.field(number) : undefined;
+    if (spec === undefined || !isFieldNumber(number)) {
       throw new CodecError('UNKNOWN_FIELD', `field ${JSON.stringify(key)} is not defined by spec ${codec.spec.name}`, {
         field: Number.isInteger(number) ? number : undefined,
       });

@@ -1,27 +1,35 @@
 import { writeDialMonitor, DIAL_MONITOR_LENGTH, type DialMonitor } from '../codec/dial-monitor';
+import { sliceCopy } from '../codec/bytes';
+import { toHex, writeHex } from '../codec/hex';
 import { MESSAGE_HEADER_LENGTH } from '../codec/message-header';
 import { readTerminalEnvelope } from '../codec/terminal-envelope';
 import { TPDU_LENGTH, writeTpdu, type Tpdu } from '../codec/tpdu';
 import { CodecError } from '../errors';
-import type { MessageCodec, PackOptions } from './codec';
-import type { IsoMessage } from './message';
+import type { MessageCodec, PackOptions, UnpackOptions } from './codec';
+import type { IsoMessage, MessageData } from './message';
 
-/** A whole terminal payload, parsed: envelope + header (raw 6 bytes) + message (R-FRAME-3). */
-export interface TerminalMessage {
+/** A whole terminal payload, parsed: envelope + header + message (R-FRAME-3). */
+export interface TerminalMessage<M extends IsoMessage | MessageData = IsoMessage | MessageData> {
   tpdu: Tpdu;
   dialMonitor: DialMonitor | null;
-  header: Buffer;
-  message: IsoMessage;
+  /** The 6-byte BCD message header as 12 hex digits, kept as sent (parseMessageHeader names its parts). */
+  header: string;
+  message: M;
 }
 
-export function readTerminalMessage(codec: MessageCodec, payload: Uint8Array, start = 0, end = payload.length): TerminalMessage {
-  const bytes = payload.subarray(0, end);
-  const envelope = readTerminalEnvelope(bytes, start);
+export function readTerminalMessage(
+  codec: MessageCodec,
+  payload: Uint8Array,
+  start = 0,
+  end = payload.length,
+  options: UnpackOptions = {},
+): TerminalMessage<IsoMessage> {
+  const envelope = readTerminalEnvelope(payload, start, end);
   return {
     tpdu: envelope.tpdu,
     dialMonitor: envelope.dialMonitor,
-    header: Buffer.from(bytes.subarray(envelope.headerOffset, envelope.messageOffset)),
-    message: codec.unpack(bytes, envelope.messageOffset, end),
+    header: toHex(payload, envelope.headerOffset, envelope.messageOffset),
+    message: codec.unpack(payload, envelope.messageOffset, end, options),
   };
 }
 
@@ -38,17 +46,17 @@ export function writeTerminalMessage(
   offset: number,
   options: PackOptions = {},
 ): number {
-  if (terminal.header.length !== MESSAGE_HEADER_LENGTH) {
-    throw new CodecError('BAD_HEADER', `message header must be ${MESSAGE_HEADER_LENGTH} bytes, got ${terminal.header.length}`);
+  if (terminal.header.length !== MESSAGE_HEADER_LENGTH * 2) {
+    throw new CodecError('BAD_HEADER', `message header must be ${MESSAGE_HEADER_LENGTH * 2} hex digits, got ${terminal.header.length}`);
   }
   let o = writeTpdu(target, offset, terminal.tpdu);
   if (terminal.dialMonitor) o = writeDialMonitor(target, o, terminal.dialMonitor);
-  target.set(terminal.header, o);
-  return codec.write(terminal.message, target, o + MESSAGE_HEADER_LENGTH, options);
+  o = writeHex(target, o, terminal.header, 'message header');
+  return codec.write(terminal.message, target, o, options);
 }
 
 export function buildTerminalMessage(codec: MessageCodec, terminal: TerminalMessage, options: PackOptions = {}): Buffer {
   const scratch = Buffer.allocUnsafe(maxTerminalPayload(codec));
   const end = writeTerminalMessage(codec, terminal, scratch, 0, options);
-  return Buffer.from(scratch.subarray(0, end));
+  return sliceCopy(scratch, 0, end);
 }

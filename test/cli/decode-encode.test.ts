@@ -99,7 +99,7 @@ describe('cli: nacbridge decode / encode', () => {
   it('decode(encode(m)) == m through the CLI JSON layer for generated messages', () => {
     fc.assert(
       fc.property(messageFor(unionpayPos), fc.constantFrom<0 | 15>(0, 15), (message, pad) => {
-        const terminal = { tpdu: { id: 0x60, destination: '0003', originator: '0001' }, dialMonitor: null, header: fromHex('603100310000'), message };
+        const terminal = { tpdu: { id: 0x60, destination: '0003', originator: '0001' }, dialMonitor: null, header: '603100310000', message };
         const frame = encodeFrame(codec, terminal, 'binary2', pad);
         if (frame.length - 2 > 2048) return; // beyond R-FRAME-1, refused by decode by design
         const json = decodeFrame(codec, frame, 'binary2', true);

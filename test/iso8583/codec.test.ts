@@ -7,6 +7,7 @@ import { binary, numeric, prefix, text } from '../../src/iso8583/field';
 import { withOverrides } from '../../src/iso8583/message-spec';
 import { unionpayPos } from '../../src/iso8583/specs/unionpay-pos';
 import { readTerminalMessage } from '../../src/iso8583/terminal-message';
+import type { FieldNumber } from '../../src/iso8583/message';
 import { messageFor } from '../support/messages';
 import { vectors } from '../support/vectors';
 
@@ -23,7 +24,7 @@ describe('iso8583/codec (unionpay-pos)', () => {
       const frame = fromHex(v.frame);
       const terminal = readTerminalMessage(codec, frame, 2);
       assert.equal(terminal.message.mti, v.mti);
-      assert.equal(toHex(terminal.header), v.header);
+      assert.equal(terminal.header, v.header);
       const fields = Object.fromEntries(
         Object.entries(terminal.message.fields).map(([k, val]) => [k, typeof val === 'string' ? val : toHex(val)]),
       );
@@ -132,8 +133,10 @@ describe('iso8583/codec (unionpay-pos)', () => {
     fc.assert(
       fc.property(messageFor(unionpayPos), fc.constantFrom<0 | 15>(0, 15), (message, pad) => {
         const packed = codec.pack(message, { pad });
-        assert.deepEqual(codec.unpack(packed), message);
+        assert.deepEqual(codec.unpack(packed).toData(), message);
         assert.deepEqual(codec.pack(codec.unpack(packed), { pad }), packed);
+        // Decoded values packed as plain data give the same bytes as the untouched copy.
+        assert.deepEqual(codec.pack(codec.unpack(packed).toData(), { pad }), packed);
       }),
       { numRuns: 300 },
     );
@@ -166,6 +169,80 @@ describe('iso8583/codec (unionpay-pos)', () => {
       }),
       { numRuns: 2000 },
     );
+  });
+});
+
+describe('iso8583/IsoMessage', () => {
+  const sale = fromHex(vectors().mac[0].frame).subarray(2 + 5 + 6);
+
+  it('values are decoded when read; untouched fields pack again byte for byte', () => {
+    const message = codec.unpack(sale);
+    assert.equal(message.get(4), '000000001234');
+    assert.equal(message.has(2), false);
+    assert.deepEqual(message.numbers(), [3, 4, 11, 22, 25, 41, 42, 49, 60, 62, 64]);
+    assert.equal(toHex(codec.pack(message)), toHex(sale));
+  });
+
+  it('set() replaces a field, delete() removes it, and pack follows', () => {
+    const message = codec.unpack(sale);
+    message.set(4, '000000009999').delete(64).set(2, '6212142000000000012');
+    const again = codec.unpack(codec.pack(message));
+    assert.equal(again.get(4), '000000009999');
+    assert.equal(again.has(64), false);
+    assert.equal(again.get(2), '6212142000000000012');
+    assert.equal(again.get(41), '00000001');
+  });
+
+  it('R-MSG-4: an untouched field keeps its F pad while fields set by value use the pad option', () => {
+    const signOn = fromHex(vectors().decode[0].frame).subarray(13);
+    const message = codec.unpack(signOn);
+    message.set(32, '123');
+    const packed = codec.pack(message, { pad: 0 });
+    assert.ok(toHex(packed).includes('00000001003F'), 'field 60 keeps its F');
+    assert.ok(toHex(packed).includes('031230'), 'field 32 set by value is padded with 0');
+  });
+
+  it('an unpacked message owns its bytes: reusing the input buffer changes nothing', () => {
+    const input = Buffer.from(sale);
+    const message = codec.unpack(input);
+    input.fill(0);
+    assert.equal(message.get(42), '952718182217875');
+    assert.equal(toHex(codec.pack(message)), toHex(sale));
+  });
+
+  it('R-MSG-3: random sets and deletes on an unpacked message pack exactly like the same content built by hand', () => {
+    const numbers = Object.keys(unionpayPos.fields).map(Number) as FieldNumber[];
+    const edit = fc.record({ number: fc.constantFrom(...numbers), value: fc.option(fc.constant(0), { nil: undefined }) });
+    fc.assert(
+      fc.property(messageFor(unionpayPos), messageFor(unionpayPos), fc.array(edit, { maxLength: 8 }), (base, donor, edits) => {
+        const message = codec.unpack(codec.pack(base));
+        const expected = { mti: base.mti, fields: { ...base.fields } };
+        for (const { number, value } of edits) {
+          const replacement = value === undefined ? undefined : donor.fields[number];
+          message.set(number, replacement);
+          if (replacement === undefined) delete expected.fields[number];
+          else expected.fields[number] = replacement;
+        }
+        assert.equal(toHex(codec.pack(message)), toHex(codec.pack(expected)));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('{ copy: false } reads from the given buffer; the default copy does not', () => {
+    const input = Buffer.from(sale);
+    const borrowed = codec.unpack(input, 0, input.length, { copy: false });
+    const copied = codec.unpack(input);
+    input[input.length - 1] = 0x41; // last byte of field 64
+    assert.equal(toHex(borrowed.get(64) as Buffer).slice(-2), '41');
+    assert.equal(toHex(copied.get(64) as Buffer).slice(-2), '45');
+  });
+
+  it('fields is a frozen snapshot, so writing to it cannot silently do nothing', () => {
+    const message = codec.unpack(sale);
+    assert.throws(() => {
+      (message.fields as Record<number, string>)[4] = '1';
+    }, TypeError);
   });
 });
 

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import type { FieldSpec } from '../../src/iso8583/field';
-import type { FieldValue, FieldValues, IsoMessage } from '../../src/iso8583/message';
+import type { FieldNumber, FieldValue, FieldValues, MessageData } from '../../src/iso8583/message';
 import type { MessageSpec } from '../../src/iso8583/message-spec';
 
 /** A value that the field accepts: any length in range for variable fields, exact for fixed. */
@@ -23,11 +23,11 @@ export function valueFor(spec: FieldSpec): fc.Arbitrary<FieldValue> {
   }
 }
 
-export function messageFor(spec: MessageSpec): fc.Arbitrary<IsoMessage> {
+export function messageFor(spec: MessageSpec): fc.Arbitrary<MessageData> {
   const entries = Object.entries(spec.fields).map(([n, f]) => [n, fc.option(valueFor(f), { nil: undefined })] as const);
   const fieldsArb = fc.record(Object.fromEntries(entries)).map((record) => {
     const fields: FieldValues = {};
-    for (const [n, v] of Object.entries(record)) if (v !== undefined) fields[Number(n)] = v as FieldValue;
+    for (const [n, v] of Object.entries(record)) if (v !== undefined) fields[Number(n) as FieldNumber] = v as FieldValue;
     return fields;
   });
   return fc.tuple(fc.stringMatching(/^\d{4}$/), fieldsArb).map(([mti, fields]) => ({ mti, fields }));
