@@ -34,3 +34,6 @@ export class NacbridgeError extends Error {
 
 /** Malformed bytes or values met by a codec (src/codec, src/iso8583). */
 export class CodecError extends NacbridgeError {}
+
+/** A cryptographic check failed or a key / input has the wrong shape. Never carries key material. */
+export class CryptoError extends NacbridgeError {}

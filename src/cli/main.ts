@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { registerCodecCommands } from './codec-commands';
+import { registerCryptoCommands } from './crypto-commands';
 import { registerDemoCommand } from './demo';
 import { errorLine, EXIT_BAD_INPUT } from './io';
 
@@ -10,6 +11,7 @@ function buildProgram(): Command {
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   registerCodecCommands(program);
+  registerCryptoCommands(program);
   registerDemoCommand(program);
   for (const command of program.commands) command.exitOverride();
   return program;

@@ -30,11 +30,16 @@ function window(op: () => void, seconds: number, batch: number): number {
   return ops / (Number(elapsed) / 1e9);
 }
 
+/** Run `op` untimed for a while, so the JIT has settled before anything is measured. */
+export function warmUp(op: () => void, seconds = 0.3, batch = 100): void {
+  window(op, seconds, batch);
+}
+
 export function measure(name: string, op: () => void, options: MeasureOptions = {}): Measurement {
   const seconds = options.seconds ?? 0.5;
   const runs = options.runs ?? 5;
   const batch = options.batch ?? 1000;
-  window(op, Math.min(seconds, 0.3), batch); // warm-up: let the JIT settle
+  warmUp(op, Math.min(seconds, 0.3), batch);
   const rates = Array.from({ length: runs }, () => window(op, seconds, batch)).sort((a, b) => a - b);
   const median = rates[Math.floor(runs / 2)];
   return { name, perSecond: median, nsPerOp: 1e9 / median, low: rates[0], high: rates[runs - 1] };
