@@ -5,7 +5,8 @@ import { CodecError } from '../errors';
  * (`123` -> `01 23`), left-aligned values put it last (`021` -> `02 10`). The encoder's pad nibble
  * is a choice (0 in most samples, F in some hosts' responses); the decoder accepts both.
  *
- * The `track` alphabet adds `=` as nibble D, the track 2/3 field separator (R-MSG-6).
+ * The `track` alphabet adds `=` as nibble D, the track 2/3 field separator (R-MSG-6), and A B C E F
+ * as themselves: track data encrypted under 53.3 = 1 keeps its digit count but any nibble.
  */
 export type Alignment = 'left' | 'right';
 export type PadNibble = 0x0 | 0xf;
@@ -22,9 +23,11 @@ const ZERO = 48;
 const EQUALS = 61;
 const TRACK_SEPARATOR_NIBBLE = 0xd;
 
+const TRACK_SYMBOLS = '0123456789ABC=EF';
+
 function symbolOf(nibble: number, track: boolean): string | undefined {
-  if (nibble <= 9) return String(nibble);
-  return track && nibble === TRACK_SEPARATOR_NIBBLE ? '=' : undefined;
+  if (track) return TRACK_SYMBOLS[nibble];
+  return nibble <= 9 ? String(nibble) : undefined;
 }
 
 /** For every byte value, its two symbols, or undefined when either nibble is not one. */
@@ -46,10 +49,14 @@ function nibbleOf(text: string, i: number, track: boolean): number {
   const c = text.charCodeAt(i);
   const n = c - ZERO;
   if (n >= 0 && n <= 9) return n;
-  if (track && c === EQUALS) return TRACK_SEPARATOR_NIBBLE;
+  if (track) {
+    if (c === EQUALS) return TRACK_SEPARATOR_NIBBLE;
+    const letter = TRACK_SYMBOLS.indexOf(text[i].toUpperCase());
+    if (letter >= 10 && text[i] !== 'D' && text[i] !== 'd') return letter;
+  }
   throw new CodecError(
     'NON_DIGIT',
-    track ? `not a digit or '=' at position ${i}` : `not a digit at position ${i}`,
+    track ? `not a digit, '=' or A-F at position ${i}` : `not a digit at position ${i}`,
     { offset: i },
   );
 }

@@ -2,6 +2,8 @@ import { CryptoError } from '../errors';
 import type { MessageCodec } from '../iso8583/codec';
 import { IsoMessage, type MessageData } from '../iso8583/message';
 import { joinSubfields, field53Layout } from '../iso8583/subfields';
+import type { SecretKey } from './secret-key';
+import { decryptTrack, encryptTrack } from './track';
 
 /**
  * The MAC and PIN fields of a message (R-MSG-9, R-PIN-1). The MAC function is given by the
@@ -65,4 +67,26 @@ export function applyPin(message: IsoMessage, pin: PinFields): IsoMessage {
     reserved: '0'.repeat(13),
   });
   return message.set(52, pin.pinBlock).set(53, security);
+}
+
+const TRACK_FIELDS = [35, 36] as const;
+
+/** 53.3 = 1: encrypt the track data of 35 and 36 with the track key (the sender's side). */
+export function encryptTrackFields(message: IsoMessage, trackKey: SecretKey): IsoMessage {
+  for (const field of TRACK_FIELDS) {
+    const track = message.getString(field);
+    if (track !== undefined) message.set(field, encryptTrack(trackKey, track));
+  }
+  return message;
+}
+
+/** The receiver's side: clear track data back from 35 and 36 when 53.3 says it is encrypted. */
+export function decryptTrackFields(message: IsoMessage, trackKey: SecretKey): IsoMessage {
+  const security = message.getString(53);
+  if (security === undefined || security[2] !== '1') return message;
+  for (const field of TRACK_FIELDS) {
+    const track = message.getString(field);
+    if (track !== undefined) message.set(field, decryptTrack(trackKey, track));
+  }
+  return message;
 }

@@ -5,16 +5,10 @@ import type { SecretKey } from './secret-key';
 /**
  * Track data encryption when 53.3 = 1: the track is packed as BCD ('=' as D, an odd digit count
  * padded with 0), and the 8 bytes that end just before the last byte (the TDB) are encrypted with
- * the track key in place. The result keeps the digit count, with hex nibbles where it was
- * encrypted. Values are digit strings in and out, as field 35/36 values are.
+ * the track key in place. The result keeps the digit count, with any nibble where it was
+ * encrypted, written in the track alphabet of field 35/36 values ('=' for D, A B C E F).
  */
 const TDB = 8;
-
-function packTrack(track: string): Buffer {
-  if (!/^[0-9=]+$/.test(track)) throw new CryptoError('BAD_TRACK', 'track data must be digits and =');
-  const nibbles = track.replace(/=/g, 'D');
-  return fromHex(nibbles.length % 2 ? nibbles + '0' : nibbles);
-}
 
 function tdbRange(packed: Buffer): [number, number] {
   if (packed.length < TDB + 1) {
@@ -24,19 +18,22 @@ function tdbRange(packed: Buffer): [number, number] {
   return [end - TDB, end];
 }
 
-function transform(track: string, apply: (block: Buffer) => Buffer, encrypted: boolean): string {
-  const packed = encrypted ? fromHex(track.length % 2 ? track + '0' : track, 'encrypted track') : packTrack(track);
+function transform(track: string, apply: (block: Buffer) => Buffer): string {
+  const nibbles = track.toUpperCase().replace(/=/g, 'D');
+  if (!/^[0-9A-F]+$/.test(nibbles)) throw new CryptoError('BAD_TRACK', 'track data must be digits, = or A-F');
+  const packed = fromHex(nibbles.length % 2 ? nibbles + '0' : nibbles);
   const [start, end] = tdbRange(packed);
   packed.set(apply(packed.subarray(start, end)), start);
-  const hex = toHex(packed).slice(0, track.length);
+  const out = toHex(packed).slice(0, track.length).replace(/D/g, '=');
   packed.fill(0);
-  return hex;
+  return out;
 }
 
 export function encryptTrack(trackKey: SecretKey, track: string): string {
-  return transform(track, (b) => trackKey.encrypt(b), false);
+  if (!/^[0-9=]+$/.test(track)) throw new CryptoError('BAD_TRACK', 'clear track data must be digits and =');
+  return transform(track, (b) => trackKey.encrypt(b));
 }
 
 export function decryptTrack(trackKey: SecretKey, encrypted: string): string {
-  return transform(encrypted.toUpperCase(), (b) => trackKey.decrypt(b), true).replace(/D/g, '=');
+  return transform(encrypted, (b) => trackKey.decrypt(b));
 }

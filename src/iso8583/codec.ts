@@ -46,9 +46,10 @@ const BCD_BYTE_VALUE: readonly number[] = Array.from({ length: 256 }, (_, b) =>
 const DIGIT = 1;
 const TRACK_SEPARATOR = 2;
 const PAD = 4;
+const ANY_NIBBLE = 8;
 /** Nibble value -> what it may be: a digit, the track separator D, a pad (0 or F). */
 const NIBBLE: readonly number[] = Array.from({ length: 16 }, (_, n) =>
-  (n <= 9 ? DIGIT : 0) | (n === 0xd ? TRACK_SEPARATOR : 0) | (n === 0 || n === 0xf ? PAD : 0),
+  (n <= 9 ? DIGIT : 0) | (n === 0xd ? TRACK_SEPARATOR : 0) | (n === 0 || n === 0xf ? PAD : 0) | ANY_NIBBLE,
 );
 
 function asBuffer(bytes: Uint8Array): Buffer {
@@ -311,9 +312,8 @@ export class MessageCodec implements FieldDecoder {
 
 /** Byte value -> 1 when both nibbles may stand inside a value (digits; for track data also D). */
 const DIGIT_BYTE = Uint8Array.from({ length: 256 }, (_, b) => Number((NIBBLE[b >> 4] & DIGIT) !== 0 && (NIBBLE[b & 15] & DIGIT) !== 0));
-const TRACK_BYTE = Uint8Array.from({ length: 256 }, (_, b) =>
-  Number((NIBBLE[b >> 4] & (DIGIT | TRACK_SEPARATOR)) !== 0 && (NIBBLE[b & 15] & (DIGIT | TRACK_SEPARATOR)) !== 0),
-);
+/** Track data may be encrypted (53.3 = 1): any nibble stands, '=' being D. */
+const TRACK_BYTE = new Uint8Array(256).fill(1);
 
 /** Below this length a JS loop builds text faster than Buffer#toString's call into C++. */
 const SHORT_TEXT = 32;
@@ -328,7 +328,7 @@ function latin1(bytes: Buffer, start: number, end: number): string {
 /** Offset of the first byte with a nibble that may not stand where it is, or -1. */
 function findBadNibble(bytes: Buffer, offset: number, digits: number, align: 'left' | 'right', track: boolean): number {
   const ok = track ? TRACK_BYTE : DIGIT_BYTE;
-  const allowed = track ? DIGIT | TRACK_SEPARATOR : DIGIT;
+  const allowed = track ? ANY_NIBBLE : DIGIT;
   let first = offset;
   let last = offset + ((digits + 1) >> 1) - 1;
   if (digits & 1) {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { fromHex, toHex } from '../../src/codec/hex';
 import { computeMac } from '../../src/crypto/mac';
-import { applyMac, applyPin, macInput, verifyMac } from '../../src/crypto/message-security';
+import { applyMac, applyPin, decryptTrackFields, encryptTrackFields, macInput, verifyMac } from '../../src/crypto/message-security';
 import { encryptPinBlock } from '../../src/crypto/pin-block';
 import { SecretKey } from '../../src/crypto/secret-key';
 import { MessageCodec } from '../../src/iso8583/codec';
@@ -52,6 +52,20 @@ describe('crypto/message-security', () => {
       }),
     );
     assert.equal(await verifyMac(codec, received, unionpay), true);
+  });
+
+  it('53.3: track fields encrypted by the sender travel through the codec and decrypt at the receiver', () => {
+    const trackKey = SecretKey.fromHex('0123456789ABCDEFFEDCBA9876543210');
+    const track2 = '6212142000000000012=25121010000000000';
+    const track3 = '996212142000000000012=1561560000000000000003000000214000025120=000000000000=000000000000=000000000000';
+    const sent = encryptTrackFields(new IsoMessage('0200', { 35: track2, 36: track3, 53: '2610000000000000' }), trackKey);
+    assert.notEqual(sent.get(35), track2);
+    const received = codec.unpack(codec.pack(sent));
+    decryptTrackFields(received, trackKey);
+    assert.equal(received.get(35), track2);
+    assert.equal(received.get(36), track3);
+    const clearFlag = codec.unpack(codec.pack(new IsoMessage('0200', { 35: track2, 53: '2600000000000000' })));
+    assert.equal(decryptTrackFields(clearFlag, trackKey).get(35), track2, '53.3 = 0 leaves track data alone');
   });
 
   it('R-PIN-1: applyPin fills 52 with the PIN block and 53 with format 2, algorithm and track flag', () => {

@@ -64,6 +64,14 @@ describe('iso8583/codec (unionpay-pos)', () => {
     assert.equal(codec.unpack(packed).fields[35], '6212142000000000012=2512');
   });
 
+  it('R-MSG-6: track fields also carry encrypted track data (any nibble; D still reads as =)', () => {
+    const packed = codec.pack({ mti: '0200', fields: { 35: '62121420A0B0C0E0F12=2512' } });
+    assert.equal(toHex(packed.subarray(10)), '24' + '62121420A0B0C0E0F12D2512');
+    assert.equal(codec.unpack(packed).get(35), '62121420A0B0C0E0F12=2512');
+    assert.throws(() => codec.pack({ mti: '0200', fields: { 35: '6212D' } }), isCode('NON_DIGIT', 35), "D is written '='");
+    assert.throws(() => codec.pack({ mti: '0200', fields: { 4: '00000000000A' } }), isCode('NON_DIGIT', 4), 'n fields stay digits');
+  });
+
   it('R-MSG-10: a platform profile overrides a field (field 60 narrowed to 11 digits)', () => {
     const narrow = new MessageCodec(withOverrides(unionpayPos, 'narrow-60', { 60: { length: 11 } }));
     const sample = fromHex(vectors().mac[0].frame);

@@ -12,7 +12,7 @@ export function valueFor(spec: FieldSpec): fc.Arbitrary<FieldValue> {
     case 'numeric':
       return fc.string({ unit: fc.constantFrom(...'0123456789'), minLength: min, maxLength: max });
     case 'track':
-      return fc.string({ unit: fc.constantFrom(...'0123456789='), minLength: min, maxLength: max });
+      return fc.string({ unit: fc.constantFrom(...'0123456789=ABCEF'), minLength: min, maxLength: max });
     case 'text':
       // Fixed text is space-padded on pack, so trailing spaces would not round-trip as given.
       return fc
