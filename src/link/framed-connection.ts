@@ -1,0 +1,205 @@
+import { EventEmitter } from 'node:events';
+import type { Socket } from 'node:net';
+import createDebug from 'debug';
+import type { Clock, TimerHandle } from '../clock';
+import type { CodecError } from '../errors';
+import { NacbridgeError } from '../errors';
+import { LengthPrefixedDecoder, keepAliveFrame, encodeLengthPrefixed, type LengthPrefix } from '../codec/length-prefix';
+import type { DecodeEvent } from '../codec/decoder';
+
+const log = createDebug('nacbridge:link');
+
+/** Why a connection ended: every end has a reason, for logs and counters. */
+export type CloseReason =
+  | 'closed-by-us'
+  | 'closed-by-peer'
+  | 'socket-error'
+  | 'idle-timeout'
+  | 'framing-error'
+  | 'replaced'
+  | 'connect-timeout';
+
+export interface ConnectionCounters {
+  framesIn: number;
+  framesOut: number;
+  bytesIn: number;
+  bytesOut: number;
+  keepalivesIn: number;
+  keepalivesOut: number;
+  framingErrors: number;
+  discardedBytes: number;
+}
+
+export interface FramedConnectionOptions {
+  prefix: LengthPrefix;
+  maxLength?: number;
+  /** Send a keep-alive after this long without sending anything (R-IDLE-1/2); 0 = never. */
+  heartbeatMs: number;
+  /** Close after this long without receiving anything (R-IDLE-1/2); 0 = never. */
+  idleTimeoutMs: number;
+  clock: Clock;
+  /** For logs: "link cups-1", "port 5001 from 127.0.0.1". */
+  label: string;
+}
+
+export interface FramedConnectionEvents {
+  frame: [payload: Buffer];
+  keepalive: [];
+  close: [reason: CloseReason];
+  'framing-error': [error: CodecError];
+}
+
+/**
+ * One framed TCP connection: the part shared by a client link and a server's accepted socket.
+ * Every frame leaves in one socket.write through this one writer (keep-alives too), so frames
+ * never interleave. The outbound-idle timer is reset by every frame sent and the inbound-idle
+ * timer by every frame received, keep-alives included; neither has anything to do with
+ * reconnecting (R-IDLE-4). A keep-alive is never answered with one.
+ */
+export class FramedConnection extends EventEmitter<FramedConnectionEvents> {
+  readonly counters: ConnectionCounters = {
+    framesIn: 0,
+    framesOut: 0,
+    bytesIn: 0,
+    bytesOut: 0,
+    keepalivesIn: 0,
+    keepalivesOut: 0,
+    framingErrors: 0,
+    discardedBytes: 0,
+  };
+  readonly remoteAddress: string;
+  readonly openedAt: number;
+  private readonly socket: Socket;
+  private readonly options: FramedConnectionOptions;
+  private readonly decoder: LengthPrefixedDecoder;
+  private readonly keepAlive: Buffer;
+  private heartbeat: TimerHandle | null = null;
+  private idle: TimerHandle | null = null;
+  private closeReason: CloseReason | null = null;
+
+  constructor(socket: Socket, options: FramedConnectionOptions) {
+    super();
+    this.socket = socket;
+    this.options = options;
+    this.remoteAddress = normalizeAddress(socket.remoteAddress ?? '');
+    this.openedAt = options.clock.now();
+    this.decoder = new LengthPrefixedDecoder(options.prefix, { maxLength: options.maxLength });
+    this.keepAlive = keepAliveFrame(options.prefix);
+    socket.setNoDelay(true);
+    // The terminal format has only the client send keep-alives: TCP keep-alive is how a client
+    // notices a dead server.
+    socket.setKeepAlive(true, 30_000);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('error', (error) => {
+      log('%s socket error: %s', options.label, error.message);
+      this.finish('socket-error');
+    });
+    socket.on('close', () => this.finish('closed-by-peer'));
+    socket.on('end', () => socket.end());
+    this.armHeartbeat();
+    this.armIdle();
+  }
+
+  get isOpen(): boolean {
+    return this.closeReason === null;
+  }
+
+  get label(): string {
+    return this.options.label;
+  }
+
+  /** Send one frame; false when the connection is closed (the caller picks another). */
+  send(payload: Uint8Array): boolean {
+    if (!this.isOpen) return false;
+    const frame = encodeLengthPrefixed(this.options.prefix, payload, this.options.maxLength);
+    this.write(frame);
+    this.counters.framesOut++;
+    return true;
+  }
+
+  private write(frame: Buffer): void {
+    this.socket.write(frame);
+    this.counters.bytesOut += frame.length;
+    this.armHeartbeat();
+  }
+
+  private onData(chunk: Buffer): void {
+    this.counters.bytesIn += chunk.length;
+    this.decoder.push(chunk, (event) => this.onDecoded(event));
+  }
+
+  private onDecoded(event: DecodeEvent): void {
+    if (!this.isOpen) return;
+    switch (event.type) {
+      case 'frame':
+        this.counters.framesIn++;
+        this.armIdle();
+        this.emit('frame', event.frame);
+        break;
+      case 'keepalive':
+        this.counters.keepalivesIn++;
+        this.armIdle();
+        this.emit('keepalive');
+        break;
+      case 'discarded':
+        this.counters.discardedBytes += event.bytes;
+        break;
+      case 'error':
+        // The stream has no frame boundary left to resume from: drop the connection.
+        this.counters.framingErrors++;
+        log('%s framing error: %s', this.options.label, event.error.describe());
+        this.emit('framing-error', event.error);
+        this.close('framing-error');
+        break;
+    }
+  }
+
+  private armHeartbeat(): void {
+    this.heartbeat?.cancel();
+    if (this.options.heartbeatMs <= 0 || !this.isOpen) return;
+    this.heartbeat = this.options.clock.setTimeout(() => {
+      if (!this.isOpen) return;
+      this.counters.keepalivesOut++;
+      this.write(this.keepAlive);
+    }, this.options.heartbeatMs);
+  }
+
+  private armIdle(): void {
+    this.idle?.cancel();
+    if (this.options.idleTimeoutMs <= 0 || !this.isOpen) return;
+    this.idle = this.options.clock.setTimeout(() => {
+      log('%s idle for %d ms: closing', this.options.label, this.options.idleTimeoutMs);
+      this.close('idle-timeout');
+    }, this.options.idleTimeoutMs);
+  }
+
+  /** Close with a reason; the 'close' event reports it once. */
+  close(reason: CloseReason = 'closed-by-us'): void {
+    if (!this.isOpen) return;
+    this.finish(reason);
+    this.socket.destroy();
+  }
+
+  /** Resolves when the socket is fully closed. */
+  closed(): Promise<void> {
+    if (this.socket.closed) return Promise.resolve();
+    return new Promise((resolve) => this.socket.once('close', () => resolve()));
+  }
+
+  private finish(reason: CloseReason): void {
+    if (this.closeReason !== null) return;
+    this.closeReason = reason;
+    this.heartbeat?.cancel();
+    this.idle?.cancel();
+    this.decoder.reset();
+    log('%s closed: %s', this.options.label, reason);
+    this.emit('close', reason);
+  }
+}
+
+/** "::ffff:127.0.0.1" -> "127.0.0.1": allow-lists and logs speak plain IPv4. */
+export function normalizeAddress(address: string): string {
+  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
+}
+
+export class LinkError extends NacbridgeError {}

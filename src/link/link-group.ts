@@ -1,0 +1,254 @@
+import { EventEmitter } from 'node:events';
+import createDebug from 'debug';
+import { systemClock, type Clock, type TimerHandle } from '../clock';
+import { NacbridgeError } from '../errors';
+import type { Link, LinkState } from './link';
+
+const log = createDebug('nacbridge:link-group');
+
+/** How a request ended, when it did not get its answer. */
+export type FailureReason = 'timeout' | 'no-link' | 'duplicate' | 'closed' | 'unkeyed';
+
+export class RequestFailed extends NacbridgeError {
+  readonly reason: FailureReason;
+  constructor(reason: FailureReason, message: string, context: Record<string, string | number> = {}) {
+    super(`REQUEST_${reason.toUpperCase().replace('-', '_')}`, message, context);
+    this.reason = reason;
+  }
+}
+
+/**
+ * Matching a response to its request. The NAC keys by the line address (TPDU originator of the
+ * request, destination of the response); the terminal role by MTI class + terminal id + STAN.
+ * A null key means "not a message this group can match".
+ */
+export interface PendingKeys {
+  request(payload: Buffer): string | null;
+  response(payload: Buffer): string | null;
+}
+
+export interface LinkGroupOptions {
+  name: string;
+  links: Link[];
+  keys: PendingKeys;
+  /** How long a sent request waits for its answer (default 60 s). */
+  responseTimeoutMs?: number;
+  /** How long a request waits for some link to be up (default 10 s). */
+  linkWaitMs?: number;
+  clock?: Clock;
+}
+
+export interface LinkGroupCounters {
+  sent: number;
+  answered: number;
+  /** Requests that ended without an answer, by reason (timeout among them). */
+  failed: Record<FailureReason, number>;
+  /** Responses that matched no pending request. */
+  unmatched: number;
+}
+
+interface Pending {
+  key: string;
+  link: Link | null;
+  resolve(payload: Buffer): void;
+  reject(error: RequestFailed): void;
+  timer: TimerHandle;
+}
+
+interface Waiting {
+  payload: Buffer;
+  key: string;
+  pending: Pending;
+}
+
+export interface LinkGroupEvents {
+  /** A frame no pending request claimed: counted, logged, handed to whoever listens. */
+  unmatched: [payload: Buffer, link: Link];
+  /** Every frame from any link, before matching (for traces). */
+  inbound: [payload: Buffer, link: Link];
+  'link-state': [link: Link, state: LinkState];
+}
+
+/**
+ * Two or more links to different hosts acting as one (R-CONN-1, R-CONN-5). Frames from every
+ * link form one inbound stream; the pending table belongs to the group, so a response is matched
+ * whichever link it returns on, and a request survives the loss of the link it left on. Every
+ * request ends answered, timed out or failed with a reason, each counted.
+ */
+export class LinkGroup extends EventEmitter<LinkGroupEvents> {
+  readonly name: string;
+  readonly links: readonly Link[];
+  readonly counters: LinkGroupCounters = {
+    sent: 0,
+    answered: 0,
+    failed: { timeout: 0, 'no-link': 0, duplicate: 0, closed: 0, unkeyed: 0 },
+    unmatched: 0,
+  };
+  private readonly keys: PendingKeys;
+  private readonly clock: Clock;
+  private readonly responseTimeoutMs: number;
+  private readonly linkWaitMs: number;
+  private readonly pending = new Map<string, Pending>();
+  private waiting: Waiting[] = [];
+  private nextIndex = 0;
+  private closed = false;
+
+  constructor(options: LinkGroupOptions) {
+    super();
+    this.name = options.name;
+    this.links = options.links;
+    this.keys = options.keys;
+    this.clock = options.clock ?? systemClock;
+    this.responseTimeoutMs = options.responseTimeoutMs ?? 60_000;
+    this.linkWaitMs = options.linkWaitMs ?? 10_000;
+    for (const link of this.links) {
+      link.on('frame', (payload) => this.onFrame(payload, link));
+      link.on('state', (state) => {
+        this.emit('link-state', link, state);
+        if (state === 'up') this.flushWaiting();
+      });
+    }
+  }
+
+  start(): void {
+    for (const link of this.links) link.start();
+  }
+
+  get upLinks(): Link[] {
+    return this.links.filter((l) => l.isUp);
+  }
+
+  get pendingCount(): number {
+    return this.pending.size;
+  }
+
+  private outstanding(link: Link): number {
+    let n = 0;
+    for (const p of this.pending.values()) if (p.link === link) n++;
+    return n;
+  }
+
+  /** An up link: fewest outstanding requests first, round robin among equals. */
+  pickLink(): Link | null {
+    const up = this.upLinks;
+    if (up.length === 0) return null;
+    let best: Link | null = null;
+    let bestLoad = Infinity;
+    for (let i = 0; i < this.links.length; i++) {
+      const link = this.links[(this.nextIndex + i) % this.links.length];
+      if (!link.isUp) continue;
+      const load = this.outstanding(link);
+      if (load < bestLoad) {
+        best = link;
+        bestLoad = load;
+      }
+    }
+    this.nextIndex = (this.links.indexOf(best as Link) + 1) % this.links.length;
+    return best;
+  }
+
+  /** Send a frame that expects no answer (responses, advices) on any up link. */
+  send(payload: Buffer): boolean {
+    const link = this.pickLink();
+    return link !== null && link.send(payload);
+  }
+
+  /** Send a request and resolve with its response, from whichever link it comes back on. */
+  request(payload: Buffer): Promise<Buffer> {
+    return new Promise<Buffer>((resolve, reject) => {
+      if (this.closed) return reject(this.fail('closed', `link group ${this.name} is closed`));
+      const key = this.keys.request(payload);
+      if (key === null) return reject(this.fail('unkeyed', 'request has no key to match its response by'));
+      if (this.pending.has(key)) {
+        return reject(this.fail('duplicate', `a request with key ${key} is already in flight`, { key }));
+      }
+      const entry: Pending = {
+        key,
+        link: null,
+        resolve,
+        reject,
+        timer: { cancel: () => undefined },
+      };
+      this.pending.set(key, entry);
+      const link = this.pickLink();
+      if (link !== null && link.send(payload)) {
+        this.sent(entry, link);
+        return;
+      }
+      // No link up: wait for one, up to the deadline.
+      entry.timer = this.clock.setTimeout(() => {
+        this.waiting = this.waiting.filter((w) => w.pending !== entry);
+        this.settle(entry, this.fail('no-link', `no link of ${this.name} came up within ${this.linkWaitMs} ms`, { key }));
+      }, this.linkWaitMs);
+      this.waiting.push({ payload, key, pending: entry });
+    });
+  }
+
+  private sent(entry: Pending, link: Link): void {
+    entry.link = link;
+    this.counters.sent++;
+    entry.timer.cancel();
+    entry.timer = this.clock.setTimeout(() => {
+      this.settle(entry, this.fail('timeout', `no response within ${this.responseTimeoutMs} ms`, { key: entry.key }));
+    }, this.responseTimeoutMs);
+  }
+
+  private flushWaiting(): void {
+    const queue = this.waiting;
+    this.waiting = [];
+    for (const w of queue) {
+      const link = this.pickLink();
+      if (link !== null && link.send(w.payload)) this.sent(w.pending, link);
+      else this.waiting.push(w);
+    }
+  }
+
+  private onFrame(payload: Buffer, link: Link): void {
+    this.emit('inbound', payload, link);
+    const key = this.keys.response(payload);
+    const entry = key === null ? undefined : this.pending.get(key);
+    if (entry === undefined || entry.link === null) {
+      this.counters.unmatched++;
+      log('%s: unmatched frame on %s (key %s)', this.name, link.name, key ?? 'none');
+      this.emit('unmatched', payload, link);
+      return;
+    }
+    this.counters.answered++;
+    this.pending.delete(entry.key);
+    entry.timer.cancel();
+    entry.resolve(payload);
+  }
+
+  private fail(reason: FailureReason, message: string, context: Record<string, string | number> = {}): RequestFailed {
+    this.counters.failed[reason]++;
+    return new RequestFailed(reason, message, { group: this.name, ...context });
+  }
+
+  private settle(entry: Pending, error: RequestFailed): void {
+    if (this.pending.get(entry.key) !== entry) return;
+    this.pending.delete(entry.key);
+    entry.timer.cancel();
+    entry.reject(error);
+  }
+
+  /** Fail what is pending, close every link. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const entry of [...this.pending.values()]) this.settle(entry, this.fail('closed', `link group ${this.name} closed`, { key: entry.key }));
+    this.waiting = [];
+    await Promise.all(this.links.map((l) => l.close()));
+  }
+}
+
+/** R-CONN-1: at least two links, each to a different host; a bench may opt out with a warning. */
+export function checkLinkHosts(hosts: string[], allowSingleLink: boolean): string | null {
+  const distinct = new Set(hosts.map((h) => h.toLowerCase()));
+  if (hosts.length >= 2 && distinct.size === hosts.length) return null;
+  const problem =
+    hosts.length < 2
+      ? `${hosts.length} link(s); the platform spec wants at least two (R-CONN-1)`
+      : 'two links go to the same host; the platform spec wants different hosts (R-CONN-1)';
+  if (allowSingleLink) return `warning: ${problem}; allowed by allowSingleLink`;
+  throw new NacbridgeError('LINK_HOSTS', `${problem}; set allowSingleLink for a bench`);
+}

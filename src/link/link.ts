@@ -1,0 +1,208 @@
+import { EventEmitter } from 'node:events';
+import { connect, type Socket } from 'node:net';
+import createDebug from 'debug';
+import { systemClock, type Clock, type TimerHandle } from '../clock';
+import { lengthPrefix, DEFAULT_MAX_FRAME_LENGTH, type FramingName } from '../codec/length-prefix';
+import { Backoff } from './backoff';
+import { FramedConnection, type CloseReason, type ConnectionCounters } from './framed-connection';
+
+const log = createDebug('nacbridge:link');
+
+export type LinkState = 'connecting' | 'up' | 'down' | 'closed';
+
+export interface LinkOptions {
+  name: string;
+  host: string;
+  port: number;
+  framing: FramingName;
+  maxLength?: number;
+  connectTimeoutMs?: number;
+  /** Outbound idle: send a keep-alive after this much silence (R-IDLE-1/2, default 120 s). */
+  heartbeatMs?: number;
+  /**
+   * Inbound idle: drop and reconnect after this much silence from the peer (default 180 s for
+   * ascii4, where the peer sends keep-alives; 0 = off for binary2, where only the client does).
+   */
+  idleTimeoutMs?: number;
+  reconnectInitialMs?: number;
+  reconnectMaxMs?: number;
+  clock?: Clock;
+  random?: () => number;
+}
+
+export interface LinkCounters extends ConnectionCounters {
+  connects: number;
+  connectFailures: number;
+  disconnects: number;
+}
+
+export interface LinkEvents {
+  state: [state: LinkState, reason?: CloseReason | string];
+  frame: [payload: Buffer, link: Link];
+}
+
+const ZERO_COUNTERS: LinkCounters = {
+  framesIn: 0,
+  framesOut: 0,
+  bytesIn: 0,
+  bytesOut: 0,
+  keepalivesIn: 0,
+  keepalivesOut: 0,
+  framingErrors: 0,
+  discardedBytes: 0,
+  connects: 0,
+  connectFailures: 0,
+  disconnects: 0,
+};
+
+/**
+ * One duplex long connection to one host, as a client (R-CONN-2, R-CONN-3): once up it stays up;
+ * after any break it closes its socket and reconnects by itself with backoff. Counters add up
+ * over every connection the link has had.
+ */
+export class Link extends EventEmitter<LinkEvents> {
+  readonly name: string;
+  private readonly options: LinkOptions;
+  private readonly clock: Clock;
+  private readonly backoff: Backoff;
+  private currentState: LinkState = 'down';
+  private connection: FramedConnection | null = null;
+  private pendingSocket: Socket | null = null;
+  private timer: TimerHandle | null = null;
+  private connectTimer: TimerHandle | null = null;
+  private upSince: number | null = null;
+  private readonly totals: LinkCounters = { ...ZERO_COUNTERS };
+
+  constructor(options: LinkOptions) {
+    super();
+    this.name = options.name;
+    this.options = options;
+    this.clock = options.clock ?? systemClock;
+    this.backoff = new Backoff({ initialMs: options.reconnectInitialMs, maxMs: options.reconnectMaxMs, random: options.random });
+  }
+
+  get state(): LinkState {
+    return this.currentState;
+  }
+
+  get isUp(): boolean {
+    return this.currentState === 'up';
+  }
+
+  get address(): string {
+    return `${this.options.host}:${this.options.port}`;
+  }
+
+  /** Milliseconds the current connection has been up, or null. */
+  get uptimeMs(): number | null {
+    return this.upSince === null ? null : this.clock.now() - this.upSince;
+  }
+
+  get counters(): LinkCounters {
+    const live = this.connection?.counters;
+    if (!live) return { ...this.totals };
+    const sum = { ...this.totals };
+    for (const key of Object.keys(live) as (keyof ConnectionCounters)[]) sum[key] += live[key];
+    return sum;
+  }
+
+  start(): void {
+    if (this.currentState !== 'down' || this.timer !== null) return;
+    this.connectNow();
+  }
+
+  /** Send one frame now; false when the link is not up. */
+  send(payload: Uint8Array): boolean {
+    return this.connection?.send(payload) ?? false;
+  }
+
+  private setState(state: LinkState, reason?: string): void {
+    if (this.currentState === state) return;
+    this.currentState = state;
+    log('link %s (%s) %s%s', this.name, this.address, state, reason ? `: ${reason}` : '');
+    this.emit('state', state, reason);
+  }
+
+  private connectNow(): void {
+    this.timer = null;
+    this.setState('connecting');
+    const socket = connect({ host: this.options.host, port: this.options.port });
+    this.pendingSocket = socket;
+    const timeout = this.clock.setTimeout(() => {
+      socket.destroy();
+      failed('connect-timeout');
+    }, this.options.connectTimeoutMs ?? 10_000);
+    this.connectTimer = timeout;
+    const failed = (reason: string): void => {
+      timeout.cancel();
+      if (this.pendingSocket !== socket) return;
+      this.pendingSocket = null;
+      this.totals.connectFailures++;
+      this.scheduleReconnect(reason);
+    };
+    socket.once('error', (error) => failed(`connect failed: ${error.message}`));
+    socket.once('connect', () => {
+      timeout.cancel();
+      if (this.pendingSocket !== socket) return;
+      this.pendingSocket = null;
+      socket.removeAllListeners('error');
+      this.attach(socket);
+    });
+  }
+
+  private attach(socket: Socket): void {
+    const framing = this.options.framing;
+    const connection = new FramedConnection(socket, {
+      prefix: lengthPrefix(framing),
+      maxLength: this.options.maxLength ?? DEFAULT_MAX_FRAME_LENGTH,
+      heartbeatMs: this.options.heartbeatMs ?? 120_000,
+      idleTimeoutMs: this.options.idleTimeoutMs ?? (framing === 'ascii4' ? 180_000 : 0),
+      clock: this.clock,
+      label: `link ${this.name}`,
+    });
+    this.connection = connection;
+    this.totals.connects++;
+    this.backoff.reset();
+    this.upSince = this.clock.now();
+    connection.on('frame', (payload) => this.emit('frame', payload, this));
+    connection.once('close', (reason) => {
+      for (const key of Object.keys(connection.counters) as (keyof ConnectionCounters)[]) {
+        this.totals[key] += connection.counters[key];
+      }
+      this.connection = null;
+      this.upSince = null;
+      if (this.currentState === 'closed') return;
+      this.totals.disconnects++;
+      this.scheduleReconnect(reason);
+    });
+    this.setState('up');
+  }
+
+  private scheduleReconnect(reason: string): void {
+    if (this.currentState === 'closed') return;
+    this.setState('down', reason);
+    const delay = this.backoff.next();
+    log('link %s reconnects in %d ms', this.name, delay);
+    this.timer = this.clock.setTimeout(() => this.connectNow(), delay);
+  }
+
+  /** Drop the current connection (it will reconnect): for tests and fault injection. */
+  drop(): void {
+    this.connection?.close('closed-by-us');
+  }
+
+  async close(): Promise<void> {
+    if (this.currentState === 'closed') return;
+    this.setState('closed');
+    this.timer?.cancel();
+    this.timer = null;
+    this.connectTimer?.cancel();
+    this.pendingSocket?.destroy();
+    this.pendingSocket = null;
+    const connection = this.connection;
+    if (connection) {
+      connection.close('closed-by-us');
+      await connection.closed();
+    }
+  }
+}

@@ -1,0 +1,161 @@
+import { EventEmitter } from 'node:events';
+import { createServer, type Server, type Socket } from 'node:net';
+import createDebug from 'debug';
+import { systemClock, type Clock } from '../clock';
+import { lengthPrefix, DEFAULT_MAX_FRAME_LENGTH, type FramingName } from '../codec/length-prefix';
+import { AllowList } from './allow-list';
+import { FramedConnection, normalizeAddress, type CloseReason } from './framed-connection';
+
+const log = createDebug('nacbridge:server');
+
+export interface ListenSpec {
+  host: string;
+  /** 0 picks a free port (tests); `ports` tells which. */
+  port: number;
+  allow: readonly string[];
+}
+
+export type SecondConnectionPolicy = 'replace' | 'refuse';
+
+export interface LinkServerOptions {
+  name: string;
+  listen: readonly ListenSpec[];
+  framing: FramingName;
+  maxLength?: number;
+  /** Send keep-alives after this much silence (0 = never; ascii4 servers send, R-IDLE-2). */
+  heartbeatMs?: number;
+  /** Close a client silent this long (R-IDLE-1: 180 s). */
+  idleTimeoutMs?: number;
+  onSecondConnection?: SecondConnectionPolicy;
+  clock?: Clock;
+}
+
+export type RefusalReason = 'not-allowed' | 'port-busy';
+
+export interface ServerCounters {
+  accepted: number;
+  refused: Record<RefusalReason, number>;
+  replaced: number;
+  closed: Partial<Record<CloseReason, number>>;
+}
+
+export interface LinkServerEvents {
+  connection: [connection: FramedConnection, port: number];
+  frame: [payload: Buffer, connection: FramedConnection, port: number];
+  refused: [address: string, port: number, reason: RefusalReason];
+  disconnect: [connection: FramedConnection, port: number, reason: CloseReason];
+}
+
+interface Listener {
+  spec: ListenSpec;
+  allow: AllowList;
+  server: Server;
+  port: number;
+  current: FramedConnection | null;
+}
+
+/**
+ * The server side of long connections (R-CONN-4, R-CONN-6): several ports, each with its own
+ * allow-list checked on the normalized remote address before a single byte is read (sockets are
+ * accepted paused), and one socket per port: an allowed newcomer replaces the open one (so a
+ * half-open old socket cannot lock a client out) or is refused, by configuration.
+ */
+export class LinkServer extends EventEmitter<LinkServerEvents> {
+  readonly name: string;
+  readonly counters: ServerCounters = { accepted: 0, refused: { 'not-allowed': 0, 'port-busy': 0 }, replaced: 0, closed: {} };
+  private readonly options: LinkServerOptions;
+  private readonly clock: Clock;
+  private readonly bound: Listener[] = [];
+
+  constructor(options: LinkServerOptions) {
+    super();
+    this.name = options.name;
+    this.options = options;
+    this.clock = options.clock ?? systemClock;
+  }
+
+  /** The ports actually listened on, in the order of `listen`. */
+  get ports(): number[] {
+    return this.bound.map((l) => l.port);
+  }
+
+  /** The open connection of each port, in the order of `listen`. */
+  get connections(): (FramedConnection | null)[] {
+    return this.bound.map((l) => l.current);
+  }
+
+  async start(): Promise<void> {
+    for (const spec of this.options.listen) {
+      const allow = new AllowList(spec.allow);
+      const server = createServer({ pauseOnConnect: true });
+      const listener: Listener = { spec, allow, server, port: spec.port, current: null };
+      server.on('connection', (socket) => this.onConnection(listener, socket));
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(spec.port, spec.host, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+      const address = server.address();
+      listener.port = typeof address === 'object' && address !== null ? address.port : spec.port;
+      this.bound.push(listener);
+      log('%s listening on %s:%d, allowing %s', this.name, spec.host, listener.port, spec.allow.join(', '));
+    }
+  }
+
+  private onConnection(listener: Listener, socket: Socket): void {
+    const remote = normalizeAddress(socket.remoteAddress ?? '');
+    if (!listener.allow.allows(remote)) {
+      this.refuse(listener, socket, remote, 'not-allowed');
+      return;
+    }
+    if (listener.current !== null && listener.current.isOpen) {
+      if ((this.options.onSecondConnection ?? 'replace') === 'refuse') {
+        this.refuse(listener, socket, remote, 'port-busy');
+        return;
+      }
+      this.counters.replaced++;
+      log('%s port %d: %s replaces the open connection', this.name, listener.port, remote);
+      listener.current.close('replaced');
+    }
+    this.counters.accepted++;
+    const connection = new FramedConnection(socket, {
+      prefix: lengthPrefix(this.options.framing),
+      maxLength: this.options.maxLength ?? DEFAULT_MAX_FRAME_LENGTH,
+      heartbeatMs: this.options.heartbeatMs ?? (this.options.framing === 'ascii4' ? 120_000 : 0),
+      idleTimeoutMs: this.options.idleTimeoutMs ?? 180_000,
+      clock: this.clock,
+      label: `${this.name} port ${listener.port} from ${remote}`,
+    });
+    listener.current = connection;
+    connection.on('frame', (payload) => this.emit('frame', payload, connection, listener.port));
+    connection.once('close', (reason) => {
+      this.counters.closed[reason] = (this.counters.closed[reason] ?? 0) + 1;
+      if (listener.current === connection) listener.current = null;
+      this.emit('disconnect', connection, listener.port, reason);
+    });
+    socket.resume();
+    this.emit('connection', connection, listener.port);
+  }
+
+  private refuse(listener: Listener, socket: Socket, remote: string, reason: RefusalReason): void {
+    this.counters.refused[reason]++;
+    log('%s port %d: refused %s (%s)', this.name, listener.port, remote, reason);
+    socket.destroy();
+    this.emit('refused', remote, listener.port, reason);
+  }
+
+  async close(): Promise<void> {
+    const closing: Promise<void>[] = [];
+    for (const listener of this.bound) {
+      closing.push(new Promise((resolve) => listener.server.close(() => resolve())));
+      if (listener.current) {
+        closing.push(listener.current.closed());
+        listener.current.close('closed-by-us');
+      }
+    }
+    await Promise.all(closing);
+    this.bound.length = 0;
+  }
+}

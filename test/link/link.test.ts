@@ -1,0 +1,268 @@
+import assert from 'node:assert/strict';
+import { connect, type Socket } from 'node:net';
+import { ManualClock } from '../../src/clock';
+import { fromHex, toHex } from '../../src/codec/hex';
+import { Backoff } from '../../src/link/backoff';
+import type { FramedConnection } from '../../src/link/framed-connection';
+import { Link, type LinkOptions } from '../../src/link/link';
+import { checkLinkHosts } from '../../src/link/link-group';
+import { LinkServer, type LinkServerOptions } from '../../src/link/server';
+import { nextEvent, until } from '../support/wait';
+
+const SECOND = 1000;
+
+describe('link: one duplex long connection', () => {
+  let clock: ManualClock;
+  let server: LinkServer;
+  let links: Link[];
+  let sockets: Socket[];
+
+  async function startServer(options: Partial<LinkServerOptions> = {}): Promise<LinkServer> {
+    server = new LinkServer({ name: 'platform', listen: [{ host: '127.0.0.1', port: 0, allow: ['127.0.0.1'] }], framing: 'binary2', clock, ...options });
+    await server.start();
+    return server;
+  }
+
+  function link(options: Partial<LinkOptions> = {}): Link {
+    const l = new Link({ name: `l${links.length}`, host: '127.0.0.1', port: server.ports[0], framing: 'binary2', clock, random: () => 0.5, ...options });
+    links.push(l);
+    return l;
+  }
+
+  async function up(l: Link): Promise<FramedConnection> {
+    const accepted = nextEvent<[FramedConnection, number]>(server, 'connection');
+    l.start();
+    await nextEvent(l, 'state', (s) => s === 'up');
+    return (await accepted)[0];
+  }
+
+  beforeEach(() => {
+    clock = new ManualClock();
+    links = [];
+    sockets = [];
+  });
+  afterEach(async () => {
+    for (const s of sockets) s.destroy();
+    await Promise.all(links.map((l) => l.close()));
+    await server.close();
+  });
+
+  it('R-CONN-2, R-CONN-4, R-FRAME-1: one connection carries frames both ways, accepted at once', async () => {
+    await startServer();
+    const l = link();
+    const peer = await up(l);
+    const atServer = nextEvent<[Buffer]>(peer, 'frame');
+    assert.equal(l.send(fromHex('600003000160310031000008')), true);
+    assert.equal(toHex((await atServer)[0]), '600003000160310031000008');
+    const atClient = nextEvent<[Buffer]>(l, 'frame');
+    peer.send(fromHex('6000010003'));
+    assert.equal(toHex((await atClient)[0]), '6000010003');
+    assert.equal(l.counters.framesOut, 1);
+    assert.equal(l.counters.framesIn, 1);
+  });
+
+  it('R-IDLE-1: the client sends a two-zero-byte keep-alive after 120 s of silence; the server never answers it', async () => {
+    await startServer();
+    const l = link();
+    const peer = await up(l);
+    const keepalive = nextEvent(peer, 'keepalive');
+    clock.advance(120 * SECOND - 1);
+    assert.equal(l.counters.keepalivesOut, 0);
+    clock.advance(1);
+    await keepalive;
+    assert.equal(l.counters.keepalivesOut, 1);
+    assert.equal(peer.counters.keepalivesIn, 1);
+    assert.equal(peer.counters.keepalivesOut, 0, 'a keep-alive is never answered with one');
+    assert.equal(peer.counters.bytesIn, 2);
+  });
+
+  it('R-IDLE-1: the server drops a client it has not heard from for 180 s; the client reconnects (R-CONN-3)', async () => {
+    await startServer();
+    const l = link({ heartbeatMs: 0 });
+    const peer = await up(l);
+    const down = nextEvent(l, 'state', (s) => s === 'down');
+    clock.advance(180 * SECOND);
+    await down;
+    assert.equal(server.counters.closed['idle-timeout'], 1);
+    assert.equal(peer.isOpen, false);
+    const again = nextEvent(server, 'connection');
+    clock.advance(1 * SECOND); // first retry within 1 s
+    await again;
+    await until(() => l.isUp, 'link back up');
+    assert.equal(l.counters.connects, 2);
+  });
+
+  it('R-IDLE-1, R-IDLE-4: any frame sent resets the keep-alive timer; any frame received resets the idle timer', async () => {
+    await startServer();
+    const l = link();
+    const peer = await up(l);
+    clock.advance(100 * SECOND);
+    const atServer = nextEvent(peer, 'frame');
+    l.send(fromHex('00'));
+    await atServer;
+    clock.advance(100 * SECOND); // 200 s since connect, 100 s since the frame
+    assert.equal(l.counters.keepalivesOut, 0);
+    assert.equal(peer.isOpen, true, 'the frame reset the server idle timer too');
+    const keepalive = nextEvent(peer, 'keepalive');
+    clock.advance(20 * SECOND);
+    await keepalive;
+    clock.advance(170 * SECOND); // keep-alives every 120 s keep the server from dropping us
+    await until(() => peer.counters.keepalivesIn === 2, 'second keep-alive');
+    assert.equal(peer.isOpen, true);
+  });
+
+  it('R-IDLE-2, R-IDLE-4: channel format: both sides send "0000" after their own silence; configurable intervals', async () => {
+    await startServer({ framing: 'ascii4', heartbeatMs: 50 * SECOND, idleTimeoutMs: 90 * SECOND });
+    const l = link({ framing: 'ascii4', heartbeatMs: 30 * SECOND, idleTimeoutMs: 90 * SECOND });
+    const peer = await up(l);
+    const fromClient = nextEvent(peer, 'keepalive');
+    clock.advance(30 * SECOND);
+    await fromClient;
+    clock.advance(20 * SECOND);
+    await until(() => l.counters.keepalivesIn === 1, 'server keep-alive at 50 s');
+    assert.equal(peer.counters.bytesIn, 4, 'ascii4 keep-alive is the 4 characters 0000');
+    assert.equal(l.counters.keepalivesOut, 1);
+    assert.equal(peer.counters.keepalivesOut, 1, 'each side on its own timer, never an echo');
+  });
+
+  it('R-IDLE-2: a channel-format client drops a silent server after 180 s and reconnects', async () => {
+    await startServer({ framing: 'ascii4', heartbeatMs: 0 });
+    const l = link({ framing: 'ascii4' });
+    await up(l);
+    const down = nextEvent(l, 'state', (s, reason) => s === 'down' && reason === 'idle-timeout');
+    clock.advance(180 * SECOND);
+    await down;
+  });
+
+  it('R-CONN-3: after the server goes away the link retries with backoff and comes back when it returns', async () => {
+    await startServer();
+    const port = server.ports[0];
+    const l = link();
+    await up(l);
+    await server.close();
+    await until(() => l.state === 'down', 'link down');
+    clock.advance(1 * SECOND); // retry 1: refused
+    await until(() => l.counters.connectFailures === 1 && l.state === 'down', 'first retry refused');
+    server = new LinkServer({ name: 'platform', listen: [{ host: '127.0.0.1', port, allow: ['127.0.0.1'] }], framing: 'binary2', clock });
+    await server.start();
+    clock.advance(2 * SECOND); // retry 2 after 1-2 s
+    await until(() => l.isUp, 'link back up');
+  });
+
+  it('R-CONN-3: backoff: first retry within 1 s, doubling, capped (default 30 s), jittered into [d/2, d]', () => {
+    const high = new Backoff({ random: () => 0.999999 });
+    const delays = Array.from({ length: 8 }, () => high.next());
+    assert.deepEqual(delays, [1000, 2000, 4000, 8000, 16000, 30000, 30000, 30000]);
+    const low = new Backoff({ random: () => 0, maxMs: 5000 });
+    assert.deepEqual(Array.from({ length: 5 }, () => low.next()), [500, 1000, 2000, 2500, 2500]);
+    low.reset();
+    assert.equal(low.next(), 500);
+  });
+
+  it('R-CONN-1: two links to different hosts are required unless a bench opts out (with a warning)', () => {
+    assert.equal(checkLinkHosts(['10.0.0.1', '10.0.0.2'], false), null);
+    assert.throws(() => checkLinkHosts(['10.0.0.1'], false), /R-CONN-1/);
+    assert.throws(() => checkLinkHosts(['10.0.0.1', '10.0.0.1'], false), /same host/);
+    assert.match(checkLinkHosts(['127.0.0.1'], true) ?? '', /^warning/);
+  });
+
+  describe('R-CONN-6: allow-list and one socket per port', () => {
+    function rawConnect(port: number, localAddress?: string): Promise<Socket> {
+      return new Promise((resolve, reject) => {
+        const s = connect({ host: '127.0.0.1', port, localAddress }, () => resolve(s));
+        s.on('error', reject);
+        sockets.push(s);
+      });
+    }
+
+    it('refuses 127.0.0.2 while allowing 127.0.0.1, before reading a byte; counted', async () => {
+      await startServer();
+      const refused = nextEvent<[string, number, string]>(server, 'refused');
+      const stranger = await rawConnect(server.ports[0], '127.0.0.2');
+      stranger.write(fromHex('0002AABB'));
+      const [address, , reason] = await refused;
+      assert.equal(address, '127.0.0.2');
+      assert.equal(reason, 'not-allowed');
+      await nextEvent(stranger, 'close');
+      const accepted = nextEvent(server, 'connection');
+      await rawConnect(server.ports[0], '127.0.0.1');
+      await accepted;
+      assert.deepEqual(server.counters.refused, { 'not-allowed': 1, 'port-busy': 0 });
+      assert.equal(server.counters.accepted, 1);
+    });
+
+    it('CIDR blocks allow a range', async () => {
+      await startServer({ listen: [{ host: '127.0.0.1', port: 0, allow: ['127.0.0.0/30'] }] });
+      const accepted = nextEvent(server, 'connection');
+      await rawConnect(server.ports[0], '127.0.0.3');
+      await accepted;
+      const refused = nextEvent(server, 'refused');
+      await rawConnect(server.ports[0], '127.0.0.4');
+      await refused;
+    });
+
+    it('policy replace (default): an allowed newcomer replaces the open socket', async () => {
+      await startServer();
+      const first = nextEvent<[FramedConnection]>(server, 'connection');
+      const old = await rawConnect(server.ports[0]);
+      const oldConnection = (await first)[0];
+      const second = nextEvent<[FramedConnection]>(server, 'connection');
+      await rawConnect(server.ports[0]);
+      await second;
+      await nextEvent(old, 'close');
+      assert.equal(oldConnection.isOpen, false);
+      assert.equal(server.counters.replaced, 1);
+      assert.equal(server.counters.closed.replaced, 1);
+    });
+
+    it('policy refuse: the open socket stays and the newcomer is refused', async () => {
+      await startServer({ onSecondConnection: 'refuse' });
+      const first = nextEvent<[FramedConnection]>(server, 'connection');
+      await rawConnect(server.ports[0]);
+      const kept = (await first)[0];
+      const refused = nextEvent<[string, number, string]>(server, 'refused');
+      const late = await rawConnect(server.ports[0]);
+      assert.equal((await refused)[2], 'port-busy');
+      await nextEvent(late, 'close');
+      assert.equal(kept.isOpen, true);
+    });
+  });
+
+  describe('bad input ends in a counted drop or a closed socket, never a crash', () => {
+    async function rawClient(): Promise<[Socket, FramedConnection]> {
+      const accepted = nextEvent<[FramedConnection]>(server, 'connection');
+      const s = connect({ host: '127.0.0.1', port: server.ports[0] });
+      sockets.push(s);
+      await nextEvent(s, 'connect');
+      return [s, (await accepted)[0]];
+    }
+
+    it('R-FRAME-1: an oversized length closes the socket, counted as a framing error', async () => {
+      await startServer();
+      const [s, peer] = await rawClient();
+      s.write(fromHex('0801'));
+      await nextEvent(s, 'close');
+      assert.equal(peer.counters.framingErrors, 1);
+      assert.equal(server.counters.closed['framing-error'], 1);
+    });
+
+    it('R-FRAME-2: garbage on an ascii4 port closes the socket, counted', async () => {
+      await startServer({ framing: 'ascii4' });
+      const [s, peer] = await rawClient();
+      s.write(Buffer.from('GET / HTTP/1.1\r\n\r\n'));
+      await nextEvent(s, 'close');
+      assert.equal(peer.counters.framingErrors, 1);
+    });
+
+    it('R-IDLE-1: half a frame then silence is closed by the idle timeout', async () => {
+      await startServer();
+      const [s, peer] = await rawClient();
+      s.write(fromHex('0010AABB'));
+      await until(() => peer.counters.bytesIn === 4, 'half frame arrived');
+      clock.advance(180 * SECOND);
+      await nextEvent(s, 'close');
+      assert.equal(server.counters.closed['idle-timeout'], 1);
+      assert.equal(peer.counters.framesIn, 0);
+    });
+  });
+});
