@@ -1,0 +1,156 @@
+import assert from 'node:assert/strict';
+import { ManualClock } from '../../src/clock';
+import { fromHex, toHex } from '../../src/codec/hex';
+import type { FramedConnection } from '../../src/link/framed-connection';
+import { Link } from '../../src/link/link';
+import { LinkGroup, RequestFailed, type PendingKeys } from '../../src/link/link-group';
+import { LinkServer } from '../../src/link/server';
+import { nextEvent, until } from '../support/wait';
+
+/** Test frames: byte 0 = key, byte 1 = 0x01 request / 0x02 response. */
+const keys: PendingKeys = {
+  request: (p) => (p[1] === 1 ? String(p[0]) : null),
+  response: (p) => (p[1] === 2 ? String(p[0]) : null),
+};
+const request = (key: number) => Buffer.from([key, 1]);
+const response = (key: number) => Buffer.from([key, 2]);
+
+describe('link group: two links acting as one', () => {
+  let clock: ManualClock;
+  let server: LinkServer;
+  let group: LinkGroup;
+
+  /** Two ports of one simulated platform; each connection by port. */
+  async function setUp(responseTimeoutMs = 60_000, linkWaitMs = 10_000): Promise<void> {
+    clock = new ManualClock();
+    server = new LinkServer({
+      name: 'platform',
+      listen: [
+        { host: '127.0.0.1', port: 0, allow: ['127.0.0.1'] },
+        { host: '127.0.0.1', port: 0, allow: ['127.0.0.1'] },
+      ],
+      framing: 'binary2',
+      clock,
+    });
+    await server.start();
+    const links = server.ports.map(
+      (port, i) => new Link({ name: `link${i + 1}`, host: '127.0.0.1', port, framing: 'binary2', clock, random: () => 0.5 }),
+    );
+    group = new LinkGroup({ name: 'cups', links, keys, clock, responseTimeoutMs, linkWaitMs });
+    group.start();
+    await until(() => group.upLinks.length === 2 && server.connections.every((c) => c !== null), 'both links up');
+  }
+
+  afterEach(async () => {
+    await group.close();
+    await server.close();
+  });
+
+  const connectionOf = (port: number): FramedConnection => server.connections[server.ports.indexOf(port)] as FramedConnection;
+
+  it('R-CONN-5: a response returning on the other link answers its request', async () => {
+    await setUp();
+    const arrived = nextEvent<[Buffer, FramedConnection, number]>(server, 'frame');
+    const answer = group.request(request(7));
+    const [, , port] = await arrived;
+    const other = server.ports.find((p) => p !== port) as number;
+    connectionOf(other).send(response(7));
+    assert.equal(toHex(await answer), '0702');
+    assert.equal(group.counters.answered, 1);
+  });
+
+  it('R-CONN-5: a request whose link is killed after sending is still answered through the sibling', async () => {
+    await setUp();
+    const arrived = nextEvent<[Buffer, FramedConnection, number]>(server, 'frame');
+    const answer = group.request(request(9));
+    const [, connection, port] = await arrived;
+    connection.close(); // the link the request left on dies
+    await until(() => group.upLinks.length === 1, 'one link left');
+    const other = server.ports.find((p) => p !== port) as number;
+    connectionOf(other).send(response(9));
+    assert.equal(toHex(await answer), '0902');
+    assert.equal(group.pendingCount, 0);
+  });
+
+  it('requests spread over the up links: fewest outstanding first, then round robin', async () => {
+    await setUp();
+    const seen: number[] = [];
+    server.on('frame', (_p, _c, port) => seen.push(port));
+    const answers = [1, 2, 3, 4].map((k) => group.request(request(k)).catch(() => null));
+    await until(() => seen.length === 4, 'four requests');
+    assert.deepEqual(
+      server.ports.map((p) => seen.filter((s) => s === p).length),
+      [2, 2],
+    );
+    for (const k of [1, 2, 3, 4]) connectionOf(server.ports[0]).send(response(k));
+    await Promise.all(answers);
+  });
+
+  it('a duplicate in-flight key is refused and counted', async () => {
+    await setUp();
+    const first = group.request(request(5));
+    await assert.rejects(group.request(request(5)), (e: RequestFailed) => e.reason === 'duplicate');
+    assert.equal(group.counters.failed.duplicate, 1);
+    connectionOf(server.ports[1]).send(response(5));
+    await first;
+  });
+
+  it('a request nobody answers times out with its reason and a count', async () => {
+    await setUp(30_000);
+    const answer = group.request(request(3));
+    await nextEvent(server, 'frame');
+    clock.advance(30_000);
+    await assert.rejects(answer, (e: RequestFailed) => e.reason === 'timeout' && e.code === 'REQUEST_TIMEOUT');
+    assert.equal(group.counters.failed.timeout, 1);
+    assert.equal(group.pendingCount, 0);
+  });
+
+  it('a response nobody waits for goes to the unmatched handler and a counter', async () => {
+    await setUp();
+    const unmatched = nextEvent<[Buffer]>(group, 'unmatched');
+    connectionOf(server.ports[0]).send(response(42));
+    assert.equal(toHex((await unmatched)[0]), '2A02');
+    assert.equal(group.counters.unmatched, 1);
+  });
+
+  it('with no link up a request waits for one, up to the deadline, then fails with a reason', async () => {
+    await setUp(60_000, 5_000);
+    for (const c of server.connections) c?.close();
+    await until(() => group.upLinks.length === 0, 'links down');
+    await server.close();
+    const waitsInVain = group.request(request(1));
+    clock.advance(5_000);
+    await assert.rejects(waitsInVain, (e: RequestFailed) => e.reason === 'no-link');
+    assert.equal(group.counters.failed['no-link'], 1);
+  });
+
+  it('a request waiting for a link is sent as soon as one comes up', async () => {
+    await setUp(60_000, 5_000);
+    const ports = server.ports;
+    for (const c of server.connections) c?.close();
+    await until(() => group.upLinks.length === 0, 'links down');
+    await server.close();
+    const waiting = group.request(request(2));
+    server = new LinkServer({ name: 'platform', listen: ports.map((port) => ({ host: '127.0.0.1', port, allow: ['127.0.0.1'] })), framing: 'binary2', clock });
+    server.on('frame', (payload, connection) => connection.send(response(payload[0])));
+    await server.start();
+    clock.advance(1_000);
+    assert.equal(toHex(await waiting), '0202');
+  });
+
+  it('close() fails what is pending with reason closed', async () => {
+    await setUp();
+    const answer = group.request(request(8));
+    await nextEvent(server, 'frame');
+    await group.close();
+    await assert.rejects(answer, (e: RequestFailed) => e.reason === 'closed');
+  });
+
+  it('a frame that is neither keyed request nor response is unmatched, not lost', async () => {
+    await setUp();
+    const unmatched = nextEvent<[Buffer]>(group, 'unmatched');
+    connectionOf(server.ports[1]).send(fromHex('FFFF'));
+    await unmatched;
+    assert.equal(group.counters.unmatched, 1);
+  });
+});
