@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { registerCodecCommands } from './codec-commands';
 import { registerCryptoCommands } from './crypto-commands';
 import { registerDemoCommand } from './demo';
+import { registerSimCommands } from './sim-commands';
 import { errorLine, EXIT_BAD_INPUT } from './io';
 
 function buildProgram(): Command {
@@ -13,6 +14,7 @@ function buildProgram(): Command {
   registerCodecCommands(program);
   registerCryptoCommands(program);
   registerDemoCommand(program);
+  registerSimCommands(program);
   for (const command of program.commands) command.exitOverride();
   return program;
 }
