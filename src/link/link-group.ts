@@ -31,6 +31,8 @@ export interface LinkGroupOptions {
   name: string;
   links: Link[];
   keys: PendingKeys;
+  /** R-CONN-1 opt-out for benches: fewer than two links, or two to one host, with a warning. */
+  allowSingleLink?: boolean;
   /** How long a sent request waits for its answer (default 60 s). */
   responseTimeoutMs?: number;
   /** How long a request waits for some link to be up (default 10 s). */
@@ -78,6 +80,8 @@ export interface LinkGroupEvents {
 export class LinkGroup extends EventEmitter<LinkGroupEvents> {
   readonly name: string;
   readonly links: readonly Link[];
+  /** Set when the group runs against R-CONN-1 because allowSingleLink said so. */
+  readonly warning: string | null;
   readonly counters: LinkGroupCounters = {
     sent: 0,
     answered: 0,
@@ -89,6 +93,8 @@ export class LinkGroup extends EventEmitter<LinkGroupEvents> {
   private readonly responseTimeoutMs: number;
   private readonly linkWaitMs: number;
   private readonly pending = new Map<string, Pending>();
+  /** Requests in flight per link, kept as counts: picking a link must not walk the pending table. */
+  private readonly load = new Map<Link, number>();
   private waiting: Waiting[] = [];
   private nextIndex = 0;
   private closed = false;
@@ -97,6 +103,8 @@ export class LinkGroup extends EventEmitter<LinkGroupEvents> {
     super();
     this.name = options.name;
     this.links = options.links;
+    this.warning = checkLinkHosts(options.links.map((l) => l.host), options.allowSingleLink ?? false);
+    if (this.warning) log('%s: %s', this.name, this.warning);
     this.keys = options.keys;
     this.clock = options.clock ?? systemClock;
     this.responseTimeoutMs = options.responseTimeoutMs ?? 60_000;
@@ -123,9 +131,7 @@ export class LinkGroup extends EventEmitter<LinkGroupEvents> {
   }
 
   private outstanding(link: Link): number {
-    let n = 0;
-    for (const p of this.pending.values()) if (p.link === link) n++;
-    return n;
+    return this.load.get(link) ?? 0;
   }
 
   /** An up link: fewest outstanding requests first, round robin among equals. */
@@ -186,6 +192,7 @@ export class LinkGroup extends EventEmitter<LinkGroupEvents> {
 
   private sent(entry: Pending, link: Link): void {
     entry.link = link;
+    this.load.set(link, this.outstanding(link) + 1);
     this.counters.sent++;
     entry.timer.cancel();
     entry.timer = this.clock.setTimeout(() => {
@@ -214,8 +221,7 @@ export class LinkGroup extends EventEmitter<LinkGroupEvents> {
       return;
     }
     this.counters.answered++;
-    this.pending.delete(entry.key);
-    entry.timer.cancel();
+    this.forget(entry);
     entry.resolve(payload);
   }
 
@@ -226,9 +232,14 @@ export class LinkGroup extends EventEmitter<LinkGroupEvents> {
 
   private settle(entry: Pending, error: RequestFailed): void {
     if (this.pending.get(entry.key) !== entry) return;
+    this.forget(entry);
+    entry.reject(error);
+  }
+
+  private forget(entry: Pending): void {
     this.pending.delete(entry.key);
     entry.timer.cancel();
-    entry.reject(error);
+    if (entry.link !== null) this.load.set(entry.link, this.outstanding(entry.link) - 1);
   }
 
   /** Fail what is pending, close every link. */

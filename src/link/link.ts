@@ -89,6 +89,10 @@ export class Link extends EventEmitter<LinkEvents> {
     return this.currentState === 'up';
   }
 
+  get host(): string {
+    return this.options.host;
+  }
+
   get address(): string {
     return `${this.options.host}:${this.options.port}`;
   }

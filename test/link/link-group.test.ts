@@ -36,7 +36,8 @@ describe('link group: two links acting as one', () => {
     const links = server.ports.map(
       (port, i) => new Link({ name: `link${i + 1}`, host: '127.0.0.1', port, framing: 'binary2', clock, random: () => 0.5 }),
     );
-    group = new LinkGroup({ name: 'cups', links, keys, clock, responseTimeoutMs, linkWaitMs });
+    // Both links go to 127.0.0.1: a loopback bench is the allowSingleLink case of R-CONN-1.
+    group = new LinkGroup({ name: 'cups', links, keys, clock, responseTimeoutMs, linkWaitMs, allowSingleLink: true });
     group.start();
     await until(() => group.upLinks.length === 2 && server.connections.every((c) => c !== null), 'both links up');
   }
@@ -144,6 +145,16 @@ describe('link group: two links acting as one', () => {
     await nextEvent(server, 'frame');
     await group.close();
     await assert.rejects(answer, (e: RequestFailed) => e.reason === 'closed');
+  });
+
+  it('R-CONN-1: the group refuses links to one host unless allowSingleLink, which leaves a warning', async () => {
+    await setUp();
+    assert.match(group.warning ?? '', /same host/);
+    const sameHost = [new Link({ name: 'a', host: '10.0.0.1', port: 1, framing: 'binary2' }), new Link({ name: 'b', host: '10.0.0.1', port: 2, framing: 'binary2' })];
+    assert.throws(() => new LinkGroup({ name: 'x', links: sameHost, keys }), /R-CONN-1/);
+    assert.throws(() => new LinkGroup({ name: 'x', links: sameHost.slice(0, 1), keys }), /at least two/);
+    const twoHosts = [new Link({ name: 'a', host: '10.0.0.1', port: 1, framing: 'binary2' }), new Link({ name: 'b', host: '10.0.0.2', port: 1, framing: 'binary2' })];
+    assert.equal(new LinkGroup({ name: 'x', links: twoHosts, keys }).warning, null);
   });
 
   it('a frame that is neither keyed request nor response is unmatched, not lost', async () => {

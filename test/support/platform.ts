@@ -42,7 +42,7 @@ export async function startBench(config: PlatformConfig = platformConfig(), opti
   await sim.start();
   const codec = new MessageCodec(unionpayPos);
   const links = sim.ports.map((port, i) => new Link({ name: `link${i + 1}`, host: '127.0.0.1', port, framing: config.framing, clock, random: () => 0.5 }));
-  const group = new LinkGroup({ name: 'platform', links, keys: terminalRoleKeys(codec), clock, responseTimeoutMs: options.responseTimeoutMs ?? 60_000 });
+  const group = new LinkGroup({ name: 'platform', links, keys: terminalRoleKeys(codec), clock, responseTimeoutMs: options.responseTimeoutMs ?? 60_000, allowSingleLink: true });
   group.start();
   await until(() => group.upLinks.length === links.length, 'links up');
   const store = new SoftwareKeyStore();
