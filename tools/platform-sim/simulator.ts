@@ -75,7 +75,7 @@ export class PlatformSimulator {
     const response = outcome.response;
     switch (fault?.action) {
       case undefined:
-        connection.send(response);
+        this.deliver(response, connection, outcome.entry.stan);
         return;
       case 'no-response':
         return;
@@ -84,7 +84,7 @@ export class PlatformSimulator {
         return;
       case 'bad-mac':
         response[response.length - 1] ^= 0x01; // field 64 is last when present
-        connection.send(response);
+        this.deliver(response, connection, outcome.entry.stan);
         return;
       case 'other-connection': {
         const other = this.server.connections.find((c) => c !== null && c !== connection && c.isOpen) ?? connection;
@@ -94,12 +94,23 @@ export class PlatformSimulator {
       case 'delay': {
         const timer = this.clock.setTimeout(() => {
           this.delayed.delete(timer);
-          connection.send(response);
+          this.deliver(response, connection, outcome.entry.stan);
         }, (fault.seconds ?? 0) * 1000);
         this.delayed.add(timer);
         return;
       }
     }
+  }
+
+  /**
+   * Send on the connection the request came on; if that one has died meanwhile, on a sibling,
+   * as a platform with group return does (R-CONN-5).
+   */
+  private deliver(response: Buffer, connection: FramedConnection, stan: string | null): void {
+    if (connection.send(response)) return;
+    const sibling = this.server.connections.find((c) => c !== null && c.isOpen);
+    if (sibling?.send(response)) return;
+    log('response to STAN %s lost: no connection open', stan ?? '?');
   }
 
   reconciliation(): string {

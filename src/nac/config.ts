@@ -1,0 +1,115 @@
+import { z } from 'zod';
+import { DEFAULT_DIAL_TAIL_HEX } from '../codec/dial-monitor';
+import { checkLinkHosts } from '../link/link-group';
+
+/**
+ * `nacbridge run` configuration (issue contract; keys may be added, never renamed):
+ * {"lines":[{"name":"line1","port":"/dev/ttyUSB0","baudRate":9600,"modem":"generic",
+ *   "dnis":"61651108","address":"0001","framing":"async"}],
+ *  "hosts":[{"name":"cups","nii":["0003"],"default":true,"framing":"binary2",
+ *   "links":[{"host":"10.0.0.1","port":5001},{"host":"10.0.0.2","port":5001}],
+ *   "dialMonitor":{"enabled":true,"tail":"580009490006000000220030"},
+ *   "heartbeatSeconds":120,"idleTimeoutSeconds":180,"responseTimeoutSeconds":60}],
+ *  "terminalListener":{"host":"0.0.0.0","port":7000,"allow":["192.168.1.0/24"]}}
+ */
+const address = z.string().regex(/^[0-9A-Fa-f]{4}$/, 'must be 4 hex digits').transform((s) => s.toUpperCase());
+const seconds = z.number().nonnegative('must be 0 or more seconds');
+
+export const lineSchema = z
+  .object({
+    name: z.string().min(1),
+    port: z.string().min(1),
+    baudRate: z.number().int().positive().default(9600),
+    modem: z.string().regex(/^[a-z0-9-]+$/, 'must name a profile in hardware/modems').default('generic'),
+    dnis: z.string().regex(/^\d{0,16}$/, 'must be up to 16 digits').default(''),
+    address,
+    framing: z.literal('async').default('async'),
+  })
+  .strict();
+
+export const hostSchema = z
+  .object({
+    name: z.string().min(1),
+    nii: z.array(address).default([]),
+    default: z.boolean().default(false),
+    framing: z.enum(['binary2', 'ascii4']).default('binary2'),
+    links: z.array(z.object({ host: z.string().min(1), port: z.number().int().min(1).max(65535) }).strict()).min(1),
+    allowSingleLink: z.boolean().default(false),
+    dialMonitor: z
+      .object({
+        enabled: z.boolean().default(true),
+        tail: z.string().regex(/^[0-9A-Fa-f]{24}$/, 'must be 24 hex digits (12 bytes)').default(DEFAULT_DIAL_TAIL_HEX),
+      })
+      .strict()
+      .default({ enabled: true, tail: DEFAULT_DIAL_TAIL_HEX }),
+    heartbeatSeconds: seconds.default(120),
+    idleTimeoutSeconds: seconds.default(180),
+    responseTimeoutSeconds: z.number().positive().default(60),
+    reconnectMaxSeconds: z.number().positive().default(30),
+  })
+  .strict();
+
+export const nacConfigSchema = z
+  .object({
+    lines: z.array(lineSchema).default([]),
+    hosts: z.array(hostSchema).min(1, 'at least one host'),
+    terminalListener: z
+      .object({
+        host: z.string().min(1),
+        port: z.number().int().min(0).max(65535),
+        allow: z.array(z.string()).min(1, 'at least one allowed address'),
+        /** Line addresses handed to TCP terminals, first..last (hex). */
+        addressFrom: address.default('8001'),
+        addressTo: address.default('80FF'),
+        idleTimeoutSeconds: seconds.default(180),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict()
+  .superRefine((config, ctx) => {
+    const seen = new Map<string, number>();
+    config.lines.forEach((line, i) => {
+      const other = seen.get(line.address);
+      if (other !== undefined) ctx.addIssue({ code: 'custom', path: ['lines', i, 'address'], message: `same address as lines.${other}` });
+      seen.set(line.address, i);
+    });
+    const defaults = config.hosts.filter((h) => h.default).length;
+    if (defaults > 1) ctx.addIssue({ code: 'custom', path: ['hosts'], message: 'at most one host may be the default' });
+    const niis = new Map<string, string>();
+    config.hosts.forEach((host, i) => {
+      try {
+        checkLinkHosts(
+          host.links.map((l) => l.host),
+          host.allowSingleLink,
+        );
+      } catch (e) {
+        ctx.addIssue({ code: 'custom', path: ['hosts', i, 'links'], message: (e as Error).message });
+      }
+      host.nii.forEach((nii, j) => {
+        const owner = niis.get(nii);
+        if (owner) ctx.addIssue({ code: 'custom', path: ['hosts', i, 'nii', j], message: `NII ${nii} already routes to ${owner}` });
+        niis.set(nii, host.name);
+      });
+    });
+  });
+
+export type NacConfig = z.infer<typeof nacConfigSchema>;
+export type LineConfig = z.infer<typeof lineSchema>;
+export type HostConfig = z.infer<typeof hostSchema>;
+
+/** Warnings a valid config still deserves (R-CONN-1 opt-outs). */
+export function configWarnings(config: NacConfig): string[] {
+  const out: string[] = [];
+  for (const host of config.hosts) {
+    const warning = checkLinkHosts(
+      host.links.map((l) => l.host),
+      host.allowSingleLink,
+    );
+    if (warning) out.push(`hosts ${host.name}: ${warning}`);
+  }
+  if (!config.hosts.some((h) => h.default) && config.hosts.every((h) => h.nii.length === 0)) {
+    out.push('no host has an NII or is the default: every request will be dropped as unroutable');
+  }
+  return out;
+}

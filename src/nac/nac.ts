@@ -1,0 +1,50 @@
+import createDebug from 'debug';
+import { systemClock, type Clock } from '../clock';
+import { ModemLine } from '../modem/line';
+import { loadModemProfile, type ModemProfile } from '../modem/profile';
+import type { OpenOptions, SerialLine } from '../serial/port';
+import type { NacConfig } from './config';
+import { Relay } from './relay';
+import { LineSessions, TerminalListener } from './sessions';
+
+const log = createDebug('nacbridge:nac');
+
+export interface NacOptions {
+  clock?: Clock;
+  /** For tests: profiles by name instead of hardware/modems, and a port opener. */
+  profiles?: Record<string, ModemProfile>;
+  open?: (path: string, options: OpenOptions) => Promise<SerialLine>;
+}
+
+/** The whole NAC: modem lines, the optional TCP terminal listener, and the relay to the hosts. */
+export class Nac {
+  readonly relay: Relay;
+  readonly lines: LineSessions[] = [];
+  readonly listener: TerminalListener | null = null;
+  private readonly config: NacConfig;
+
+  constructor(config: NacConfig, options: NacOptions = {}) {
+    const clock = options.clock ?? systemClock;
+    this.config = config;
+    this.relay = new Relay({ hosts: config.hosts, clock });
+    for (const line of config.lines) {
+      const profile = options.profiles?.[line.modem] ?? loadModemProfile(line.modem);
+      const modem = new ModemLine({ name: line.name, path: line.port, baudRate: line.baudRate, profile, clock, open: options.open });
+      this.lines.push(new LineSessions(modem, line.address, line.dnis, this.relay));
+    }
+    if (config.terminalListener) this.listener = new TerminalListener({ ...config.terminalListener, clock }, this.relay);
+  }
+
+  async start(): Promise<void> {
+    this.relay.start();
+    for (const l of this.lines) l.line.start();
+    await this.listener?.start();
+    log('NAC started: %d line(s), %d host(s)%s', this.config.lines.length, this.config.hosts.length, this.listener ? `, terminals on port ${this.listener.boundPort}` : '');
+  }
+
+  async close(): Promise<void> {
+    await this.listener?.close();
+    await Promise.all(this.lines.map((l) => l.line.close()));
+    await this.relay.close();
+  }
+}

@@ -1,0 +1,191 @@
+import { createServer, type Server } from 'node:net';
+import createDebug from 'debug';
+import type { Clock } from '../clock';
+import { AsyncFrameDecoder, encodeAsyncFrame } from '../codec/async-frame';
+import type { DecodeEvent } from '../codec/decoder';
+import { binary2 } from '../codec/length-prefix';
+import { AllowList } from '../link/allow-list';
+import { FramedConnection, normalizeAddress } from '../link/framed-connection';
+import type { Call, ModemLine } from '../modem/line';
+import type { Relay, TerminalSession } from './relay';
+
+const log = createDebug('nacbridge:nac');
+
+export interface SessionCounters {
+  calls: number;
+  framesIn: number;
+  framesOut: number;
+  frameErrors: number;
+  discardedBytes: number;
+}
+
+const zero = (): SessionCounters => ({ calls: 0, framesIn: 0, framesOut: 0, frameErrors: 0, discardedBytes: 0 });
+
+/**
+ * A modem line as the NAC sees it: each connected call is a session with the line's address and
+ * DNIS and the call's caller ID; async frames in (R-MDM-6), responses framed back out.
+ */
+export class LineSessions {
+  readonly counters = zero();
+  private session: (TerminalSession & { isOpen: boolean }) | null = null;
+  private readonly decoder = new AsyncFrameDecoder();
+
+  constructor(
+    readonly line: ModemLine,
+    readonly address: string,
+    readonly dnis: string,
+    private readonly relay: Relay,
+  ) {
+    line.on('connected', (call) => this.onCall(call));
+    line.on('data', (chunk) => this.decoder.push(chunk, (e) => this.onDecoded(e)));
+    line.on('hangup', () => this.onHangup());
+  }
+
+  get current(): TerminalSession | null {
+    return this.session;
+  }
+
+  private onCall(call: Call): void {
+    this.counters.calls++;
+    this.decoder.reset();
+    const line = this.line;
+    const counters = this.counters;
+    const session = {
+      address: this.address,
+      label: `${line.name} (${this.address})`,
+      ani: call.callerId?.number ?? null,
+      dnis: this.dnis,
+      isOpen: true,
+      send(payload: Buffer) {
+        if (line.write(encodeAsyncFrame(payload))) counters.framesOut++;
+      },
+    };
+    if (session.ani === null) log('%s: call without caller ID (%s): ANI will be zeros', line.name, call.callerId?.absent ?? 'none');
+    this.session = session;
+  }
+
+  private onDecoded(event: DecodeEvent): void {
+    switch (event.type) {
+      case 'frame':
+        this.counters.framesIn++;
+        if (this.session) void this.relay.request(this.session, event.frame);
+        break;
+      case 'error':
+        this.counters.frameErrors++;
+        log('%s: %s', this.line.name, event.error.describe());
+        break;
+      case 'discarded':
+        this.counters.discardedBytes += event.bytes;
+        break;
+      case 'keepalive':
+        break;
+    }
+  }
+
+  private onHangup(): void {
+    if (this.session) this.session.isOpen = false;
+    this.session = null;
+    this.counters.discardedBytes += this.decoder.reset();
+  }
+}
+
+export interface TerminalListenerOptions {
+  host: string;
+  port: number;
+  allow: readonly string[];
+  addressFrom: string;
+  addressTo: string;
+  idleTimeoutSeconds: number;
+  clock: Clock;
+}
+
+/**
+ * Ethernet/GPRS terminals on a bench (binary2, allow-listed): each connection gets a line address
+ * from the pool and shares the relay with the modem lines.
+ */
+export class TerminalListener {
+  readonly counters = { ...zero(), refused: 0, poolExhausted: 0 };
+  private server: Server | null = null;
+  private readonly free: string[] = [];
+  private readonly open = new Set<FramedConnection>();
+  private readonly allow: AllowList;
+  boundPort = 0;
+
+  constructor(
+    private readonly o: TerminalListenerOptions,
+    private readonly relay: Relay,
+  ) {
+    this.allow = new AllowList(o.allow);
+    const from = parseInt(o.addressFrom, 16);
+    const to = parseInt(o.addressTo, 16);
+    for (let a = from; a <= to; a++) this.free.push(a.toString(16).toUpperCase().padStart(4, '0'));
+  }
+
+  async start(): Promise<void> {
+    const server = createServer({ pauseOnConnect: true }, (socket) => {
+      const remote = normalizeAddress(socket.remoteAddress ?? '');
+      if (!this.allow.allows(remote)) {
+        this.counters.refused++;
+        socket.destroy();
+        return;
+      }
+      const address = this.free.shift();
+      if (address === undefined) {
+        this.counters.poolExhausted++;
+        log('terminal listener: no line address left for %s', remote);
+        socket.destroy();
+        return;
+      }
+      this.counters.calls++;
+      const connection = new FramedConnection(socket, {
+        prefix: binary2,
+        heartbeatMs: 0,
+        idleTimeoutMs: this.o.idleTimeoutSeconds * 1000,
+        clock: this.o.clock,
+        label: `terminal ${remote} (${address})`,
+      });
+      this.open.add(connection);
+      const counters = this.counters;
+      const session: TerminalSession & { isOpen: boolean } = {
+        address,
+        label: connection.label,
+        ani: null,
+        dnis: '',
+        isOpen: true,
+        send(payload: Buffer) {
+          if (connection.send(payload)) counters.framesOut++;
+        },
+      };
+      connection.on('frame', (frame) => {
+        this.counters.framesIn++;
+        void this.relay.request(session, frame);
+      });
+      connection.on('framing-error', () => this.counters.frameErrors++);
+      connection.once('close', () => {
+        session.isOpen = false;
+        this.open.delete(connection);
+        this.free.push(address);
+      });
+      socket.resume();
+    });
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.o.port, this.o.host, () => resolve());
+    });
+    const a = server.address();
+    this.boundPort = typeof a === 'object' && a !== null ? a.port : this.o.port;
+  }
+
+  async close(): Promise<void> {
+    const server = this.server;
+    this.server = null;
+    const closing = [...this.open].map((c) => {
+      const done = c.closed();
+      c.close();
+      return done;
+    });
+    if (server) closing.push(new Promise((resolve) => server.close(() => resolve())));
+    await Promise.all(closing);
+  }
+}
