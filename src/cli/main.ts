@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { registerCodecCommands } from './codec-commands';
 import { registerCryptoCommands } from './crypto-commands';
 import { registerDemoCommand } from './demo';
+import { registerNacCommands } from './nac-commands';
 import { registerSimCommands } from './sim-commands';
 import { errorLine, EXIT_BAD_INPUT } from './io';
 
@@ -14,6 +15,7 @@ function buildProgram(): Command {
   registerCodecCommands(program);
   registerCryptoCommands(program);
   registerDemoCommand(program);
+  registerNacCommands(program);
   registerSimCommands(program);
   for (const command of program.commands) command.exitOverride();
   return program;

@@ -1,5 +1,13 @@
-import type { Command } from 'commander';
+import { readFileSync } from 'node:fs';
+import { Option, type Command } from 'commander';
 import { loadConfigFile } from '../config/load';
+import { SecretKey } from '../crypto/secret-key';
+import { isKeyMode } from '../crypto/work-keys';
+import { isMacAlgorithm } from '../crypto/mac';
+import { startModemSim } from '../../tools/modem-sim/runner';
+import type { CallerIdFormat } from '../../tools/modem-sim/emulator';
+import { parseScript, runPos } from '../../tools/pos-sim/runner';
+import { EXIT_MISMATCH, UsageError } from './io';
 import { platformConfigSchema } from '../../tools/platform-sim/config';
 import { PlatformSimulator } from '../../tools/platform-sim/simulator';
 
@@ -33,6 +41,81 @@ export function registerSimCommands(program: Command): void {
       const entries = simulator.journal.entries.length;
       process.stdout.write(`platform simulator stopped (${signal}) after ${entries} request(s)\n`);
     });
+  sim
+    .command('modem')
+    .description('an emulated Hayes modem: serial side on a pty (socat) or a raw TCP serial server, line side on a TCP port')
+    .option('--tcp <port>', 'serve the serial side as tcp://127.0.0.1:PORT (0 picks one)')
+    .option('--pty <dir>', 'make a pty pair with socat in DIR; the NAC opens DIR/NAME-nac')
+    .option('--name <name>', 'name of the pty pair', 'line1')
+    .option('--pos-port <port>', 'TCP port where POS terminals "dial in" (0 picks one)', '0')
+    .option('--caller-id <number>', 'calling number presented on every call', '50582613')
+    .addOption(
+      new Option('--cid-format <format>', 'how caller ID is presented')
+        .choices(['formatted', 'mdmf', 'sdmf', 'dtmf', 'private', 'unavailable', 'none'])
+        .default('formatted'),
+    )
+    .option('--ring-interval-ms <ms>', 'time between RINGs', '5000')
+    .action(async (o: { tcp?: string; pty?: string; name: string; posPort: string; callerId: string; cidFormat: CallerIdFormat; ringIntervalMs: string }) => {
+      if ((o.tcp === undefined) === (o.pty === undefined)) throw new UsageError('give exactly one of --tcp PORT or --pty DIR');
+      const ring = Number(o.ringIntervalMs);
+      const sim = await startModemSim({
+        serial: o.tcp !== undefined ? { kind: 'tcp', host: '127.0.0.1', port: Number(o.tcp) } : { kind: 'pty', dir: o.pty as string, name: o.name },
+        pos: { host: '127.0.0.1', port: Number(o.posPort) },
+        callerId: { number: o.callerId, format: o.cidFormat },
+        emulator: { ringIntervalMs: ring, callerIdDelayMs: Math.round(ring * 0.3) },
+      });
+      process.stdout.write(`modem simulator: serial side ${sim.linePath}, POS calls in on 127.0.0.1:${sim.posPort}\n`);
+      await stopSignal();
+      await sim.close();
+    });
+
+  sim
+    .command('pos')
+    .description('a POS terminal: signs on, loads its keys into a software key store, runs a script of transactions')
+    .option('--dial <host:port>', "dial in through a modem simulator's POS port (async frames)")
+    .option('--tcp <host:port>', "connect to the NAC's terminal listener (binary2)")
+    .requiredOption('--terminal-id <id>', 'field 41 (8 characters)')
+    .requiredOption('--merchant-id <id>', 'field 42 (15 characters)')
+    .option('--tmk-env <var>', 'environment variable holding the TMK in hex')
+    .option('--tmk-file <file>', 'file holding the TMK in hex')
+    .option('--key-mode <mode>', 'sign-on key mode (60.3)', '003')
+    .option('--mac <algorithm>', 'MAC algorithm', 'unionpay-ecb')
+    .requiredOption('--pan <digits>', 'card number')
+    .option('--pin-env <var>', 'environment variable holding the PIN (PINs never come from the command line)')
+    .option('--script <steps>', 'signon, echo, balance, sale:AMOUNT, void, settle', 'signon,sale:100,void')
+    .option('--timeout <seconds>', 'response timeout', '60')
+    .action(async (o: Record<string, string | undefined>) => {
+      const target = o.dial ?? o.tcp;
+      if ((o.dial === undefined) === (o.tcp === undefined) || target === undefined) throw new UsageError('give exactly one of --dial HOST:PORT or --tcp HOST:PORT');
+      const m = /^(.+):(\d+)$/.exec(target);
+      if (!m) throw new UsageError(`${target} is not HOST:PORT`);
+      if ((o.tmkEnv === undefined) === (o.tmkFile === undefined)) throw new UsageError('give the TMK with exactly one of --tmk-env or --tmk-file');
+      const tmkHex = o.tmkEnv !== undefined ? process.env[o.tmkEnv] : readFileSync(o.tmkFile as string, 'utf8');
+      if (!tmkHex) throw new UsageError(`TMK ${o.tmkEnv ?? o.tmkFile} is empty`);
+      const keyMode = o.keyMode ?? '003';
+      const mac = o.mac ?? 'unionpay-ecb';
+      if (!isKeyMode(keyMode)) throw new UsageError('--key-mode must be 001, 003 or 004');
+      if (!isMacAlgorithm(mac)) throw new UsageError('--mac must be unionpay-ecb, x9.9 or x9.19');
+      const pin = o.pinEnv !== undefined ? process.env[o.pinEnv] : undefined;
+      const results = await runPos(
+        {
+          via: o.dial !== undefined ? 'dial' : 'tcp',
+          host: m[1],
+          port: Number(m[2]),
+          terminalId: o.terminalId as string,
+          merchantId: o.merchantId as string,
+          tmk: SecretKey.fromHex(tmkHex.trim(), 'TMK'),
+          keyMode,
+          macAlgorithm: mac,
+          card: { pan: o.pan as string, pin },
+          responseTimeoutMs: Number(o.timeout ?? 60) * 1000,
+        },
+        parseScript(o.script ?? ''),
+      );
+      for (const r of results) process.stdout.write(`${r.step.padEnd(14)} 39=${r.responseCode.padEnd(3)} ${r.macOk ? 'MAC ok' : 'MAC FAILED'}${r.note ? `  ${r.note}` : ''}\n`);
+      if (results.some((r) => r.responseCode !== '00' || !r.macOk)) process.exitCode = EXIT_MISMATCH;
+    });
+
   for (const command of sim.commands) command.exitOverride();
   sim.exitOverride();
 }

@@ -85,6 +85,8 @@ export class ModemLine extends EventEmitter<ModemLineEvents> {
   private readonly callerId = new CallerIdCollector();
   private rings = 0;
   private call: Call | null = null;
+  /** Bytes that followed CONNECT in the same read, before the ATA promise settled. */
+  private early: Buffer[] = [];
   private timers: Partial<Record<'retry' | 'probe' | 'ring' | 'answer' | 'inactivity' | 'dcd', TimerHandle>> = {};
   private closing = false;
 
@@ -268,9 +270,11 @@ export class ModemLine extends EventEmitter<ModemLineEvents> {
       this.armInactivity();
       if (this.profile.controlLines) this.pollDcd();
       this.emit('connected', this.call);
+      for (const chunk of this.early.splice(0)) this.onCallData(chunk);
     } catch (e) {
       if (this.channel !== channel) return;
       this.counters.answerFailures++;
+      this.early = [];
       log('%s answer failed: %s', this.name, (e as Error).message);
       channel.commandMode();
       this.toIdle();
@@ -298,6 +302,10 @@ export class ModemLine extends EventEmitter<ModemLineEvents> {
   }
 
   private onCallData(chunk: Buffer): void {
+    if (this.currentState === 'answering') {
+      this.early.push(chunk);
+      return;
+    }
     if (this.currentState !== 'connected') return;
     this.counters.bytesIn += chunk.length;
     this.armInactivity();

@@ -78,6 +78,8 @@ export class TerminalError extends NacbridgeError {}
  */
 export class Terminal {
   batch = '000000';
+  /** The last request sent (with its MAC): what a reversal repeats when no answer came. */
+  lastRequest: IsoMessage | null = null;
   private readonly o: TerminalOptions;
   private readonly stan: StanSequence;
 
@@ -98,6 +100,7 @@ export class Terminal {
       return this.o.store.mac({ slot: macSlot, algorithm: this.o.macAlgorithm, data });
     };
     if (signed) await applyMac(this.o.codec, message, mac);
+    this.lastRequest = message;
     const payload = buildTerminalMessage(this.o.codec, {
       tpdu: this.o.tpdu,
       dialMonitor: this.o.dialMonitor ?? null,

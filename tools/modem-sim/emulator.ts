@@ -86,7 +86,7 @@ export class ModemEmulator extends EventEmitter<EmulatorEvents> {
   private mode: 'command' | 'data' = 'command';
   private state: 'idle' | 'ringing' | 'connected' = 'idle';
   private text = '';
-  private call: { info: IncomingCall; side: CallSide; rings: number } | null = null;
+  private call: { info: IncomingCall; side: CallSide; rings: number; early: Buffer[] } | null = null;
   private timers: TimerHandle[] = [];
   private lastDataAt = 0;
   private escapeTimer: TimerHandle | null = null;
@@ -143,9 +143,16 @@ export class ModemEmulator extends EventEmitter<EmulatorEvents> {
       side.end(); // busy
       return;
     }
-    this.call = { info, side, rings: 0 };
+    const call = { info, side, rings: 0, early: [] as Buffer[] };
+    this.call = call;
     side.on('close', () => {
       if (this.call?.side === side) this.farEndGone();
+    });
+    // A POS modem sends only once carrier is up: bytes it sends before the answer wait for it.
+    side.on('data', (chunk) => {
+      if (this.call !== call) return;
+      if (this.state === 'connected' && this.mode === 'data') this.dte.write(chunk);
+      else if (this.state === 'ringing') call.early.push(Buffer.from(chunk));
     });
     this.setState('ringing');
     this.nextRing();
@@ -300,9 +307,7 @@ export class ModemEmulator extends EventEmitter<EmulatorEvents> {
       this.mode = 'data';
       this.lastDataAt = this.clock.now();
       this.result(`CONNECT ${call.info.speed ?? 9600}`);
-      call.side.on('data', (chunk) => {
-        if (this.call === call && this.mode === 'data') this.dte.write(chunk);
-      });
+      for (const chunk of call.early.splice(0)) this.dte.write(chunk);
     });
   }
 

@@ -1,0 +1,145 @@
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import * as path from 'node:path';
+import type { Command } from 'commander';
+import { SerialPort } from 'serialport';
+import { loadConfigFile } from '../config/load';
+import { configWarnings, nacConfigSchema, type NacConfig } from '../nac/config';
+import { Nac } from '../nac/nac';
+import { loadModemProfile } from '../modem/profile';
+import { stopSignal } from './sim-commands';
+
+function loadNacConfig(file: string): NacConfig {
+  const config = loadConfigFile(nacConfigSchema, file);
+  // Modem profiles are part of the config's meaning: a missing one is a config error here.
+  config.lines.forEach((line) => loadModemProfile(line.modem));
+  return config;
+}
+
+interface PortInfo {
+  path: string;
+  vendorId?: string;
+  productId?: string;
+  manufacturer?: string;
+  serialNumber?: string;
+  byId?: string;
+}
+
+/** Serial ports from /sys and /dev/serial/by-id: works where udev's tools are missing (containers, field boxes). */
+function portsFromSys(): PortInfo[] {
+  const byId = new Map<string, string>();
+  try {
+    for (const link of readdirSync('/dev/serial/by-id')) {
+      byId.set(path.resolve('/dev/serial/by-id', readlinkSync(path.join('/dev/serial/by-id', link))), `/dev/serial/by-id/${link}`);
+    }
+  } catch {
+    // no USB serial devices
+  }
+  const read = (file: string): string | undefined => {
+    try {
+      return readFileSync(file, 'utf8').trim();
+    } catch {
+      return undefined;
+    }
+  };
+  const out: PortInfo[] = [];
+  let names: string[] = [];
+  try {
+    names = readdirSync('/sys/class/tty').filter((n) => /^tty(USB|ACM|S|AMA|XRUSB)\d+$/.test(n));
+  } catch {
+    return out;
+  }
+  for (const name of names) {
+    const device = `/sys/class/tty/${name}/device`;
+    if (read(`/sys/class/tty/${name}/device/uevent`) === undefined) continue;
+    // USB attributes live a few levels up from the tty's device.
+    let usb: string | undefined;
+    for (const up of ['..', '../..', '../../..']) {
+      if (read(path.join(device, up, 'idVendor'))) {
+        usb = path.join(device, up);
+        break;
+      }
+    }
+    const devPath = `/dev/${name}`;
+    if (name.startsWith('ttyS') && !usb) continue; // legacy UARTs without hardware behind them are noise
+    out.push({
+      path: devPath,
+      vendorId: usb ? read(path.join(usb, 'idVendor')) : undefined,
+      productId: usb ? read(path.join(usb, 'idProduct')) : undefined,
+      manufacturer: usb ? read(path.join(usb, 'manufacturer')) : undefined,
+      serialNumber: usb ? read(path.join(usb, 'serial')) : undefined,
+      byId: byId.get(devPath),
+    });
+  }
+  return out;
+}
+
+export function registerNacCommands(program: Command): void {
+  program
+    .command('run')
+    .description('run the NAC: modem lines, terminal listener, links to the platform hosts')
+    .requiredOption('--config <file>', 'NAC configuration (JSON or YAML)')
+    .action(async (options: { config: string }) => {
+      const config = loadNacConfig(options.config);
+      for (const w of configWarnings(config)) process.stderr.write(`nacbridge: ${w}\n`);
+      const nac = new Nac(config);
+      for (const { line } of nac.lines) {
+        line.on('state', (state, detail) => process.stdout.write(`line ${line.name} ${state}${detail ? ` (${detail})` : ''}\n`));
+      }
+      for (const [name, route] of nac.relay.hosts) {
+        route.group.on('link-state', (link, state) => process.stdout.write(`host ${name} link ${link.name} ${state}\n`));
+      }
+      await nac.start();
+      process.stdout.write(
+        `nacbridge NAC running: ${config.lines.length} line(s), ${config.hosts.length} host(s)` +
+          (nac.listener ? `, terminals on ${config.terminalListener?.host}:${nac.listener.boundPort}` : '') +
+          '\n',
+      );
+      const signal = await stopSignal();
+      process.stdout.write(`nacbridge NAC stopping (${signal})\n`);
+      await nac.close();
+      process.stdout.write(`relay: ${JSON.stringify(nac.relay.counters)}\n`);
+    });
+
+  program
+    .command('check-config')
+    .description('validate a NAC configuration; errors name the key path (exit 2), warnings go to stderr')
+    .argument('<file>', 'configuration file')
+    .action((file: string) => {
+      const config = loadNacConfig(file);
+      for (const w of configWarnings(config)) process.stderr.write(`warning: ${w}\n`);
+      const links = config.hosts.reduce((n, h) => n + h.links.length, 0);
+      process.stdout.write(`${file}: OK (${config.lines.length} line(s), ${config.hosts.length} host(s), ${links} link(s)${config.terminalListener ? ', terminal listener' : ''})\n`);
+    });
+
+  program
+    .command('ports')
+    .description('list serial ports with USB vendor, product and serial number')
+    .option('--json', 'print JSON', false)
+    .action(async (options: { json: boolean }) => {
+      let ports: PortInfo[];
+      try {
+        ports = (await SerialPort.list()).map((p) => ({
+          path: p.path,
+          vendorId: p.vendorId,
+          productId: p.productId,
+          manufacturer: p.manufacturer,
+          serialNumber: p.serialNumber,
+          byId: p.pnpId ? `/dev/serial/by-id/${p.pnpId}` : undefined,
+        }));
+      } catch {
+        ports = portsFromSys();
+      }
+      if (options.json) {
+        process.stdout.write(JSON.stringify(ports) + '\n');
+        return;
+      }
+      if (ports.length === 0) {
+        process.stdout.write('no serial ports found (USB modems show up as /dev/ttyUSB* or /dev/ttyACM*; modem banks behind serial servers are tcp://host:port)\n');
+        return;
+      }
+      for (const p of ports) {
+        const usb = p.vendorId ? ` usb ${p.vendorId}:${p.productId ?? '????'}` : '';
+        process.stdout.write(`${p.path}${usb}${p.manufacturer ? ` ${p.manufacturer}` : ''}${p.serialNumber ? ` serial ${p.serialNumber}` : ''}${p.byId ? ` (${p.byId})` : ''}\n`);
+      }
+    });
+}

@@ -1,0 +1,129 @@
+import { connect, type Socket } from 'node:net';
+import { NacbridgeError } from '../../src/errors';
+import { SecretKey } from '../../src/crypto/secret-key';
+import { SoftwareKeyStore } from '../../src/crypto/software-key-store';
+import type { KeyMode } from '../../src/crypto/work-keys';
+import type { MacAlgorithm } from '../../src/crypto/mac';
+import { MessageCodec } from '../../src/iso8583/codec';
+import { unionpayPos } from '../../src/iso8583/specs/unionpay-pos';
+import { Terminal, type TransactionResult } from '../../src/terminal/terminal';
+import { asyncFrameChannel, binary2Channel } from './channels';
+
+/**
+ * nacbridge sim pos: a terminal that signs on, keeps its keys in a software key store, and runs a
+ * script of transactions, checking the MAC of every response. A sale that gets no answer is
+ * reversed (0400, reason 98), as terminals do.
+ */
+export type PosStep = { kind: 'signon' } | { kind: 'echo' } | { kind: 'balance' } | { kind: 'sale'; amount: string } | { kind: 'void' } | { kind: 'settle' };
+
+export function parseScript(script: string): PosStep[] {
+  return script.split(',').map((raw) => {
+    const [name, arg] = raw.trim().split(':');
+    switch (name) {
+      case 'signon':
+      case 'echo':
+      case 'balance':
+      case 'void':
+      case 'settle':
+        return { kind: name };
+      case 'sale':
+        if (!/^\d{1,12}$/.test(arg ?? '')) throw new NacbridgeError('BAD_SCRIPT', `sale needs an amount in fen: sale:1234`);
+        return { kind: 'sale', amount: arg };
+      default:
+        throw new NacbridgeError('BAD_SCRIPT', `unknown step ${JSON.stringify(raw)} (signon, echo, balance, sale:AMOUNT, void, settle)`);
+    }
+  });
+}
+
+export interface PosOptions {
+  /** 'dial': a modem's POS port (async frames); 'tcp': the NAC's terminal listener (binary2). */
+  via: 'dial' | 'tcp';
+  host: string;
+  port: number;
+  terminalId: string;
+  merchantId: string;
+  tmk: SecretKey;
+  keyMode: KeyMode;
+  macAlgorithm: MacAlgorithm;
+  card: { pan: string; pin?: string };
+  responseTimeoutMs: number;
+}
+
+export interface StepResult {
+  step: string;
+  responseCode: string;
+  macOk: boolean;
+  note?: string;
+}
+
+export async function runPos(options: PosOptions, steps: PosStep[]): Promise<StepResult[]> {
+  const socket = await new Promise<Socket>((resolve, reject) => {
+    const s = connect({ host: options.host, port: options.port }, () => resolve(s));
+    s.once('error', (e) => reject(new NacbridgeError('POS_CONNECT', `cannot reach ${options.host}:${options.port}: ${e.message}`)));
+  });
+  socket.on('error', () => undefined);
+  const store = new SoftwareKeyStore('POS key store');
+  await store.loadMasterKey(1, options.tmk);
+  const channel = options.via === 'dial' ? asyncFrameChannel(socket, options.responseTimeoutMs) : binary2Channel(socket, options.responseTimeoutMs);
+  const terminal = new Terminal({
+    codec: new MessageCodec(unionpayPos),
+    channel,
+    store,
+    terminalId: options.terminalId,
+    merchantId: options.merchantId,
+    keyMode: options.keyMode,
+    macAlgorithm: options.macAlgorithm,
+    masterIndex: 1,
+    slots: { pin: 0, mac: 4, track: 2 },
+    tpdu: { id: 0x60, destination: '0003', originator: '0000' },
+    header: '603100310000',
+  });
+  const results: StepResult[] = [];
+  const card = { pan: options.card.pan };
+  let lastSale: { result: TransactionResult; amount: string } | null = null;
+  const note = (step: string, r: TransactionResult, extra?: string) => results.push({ step, responseCode: r.responseCode, macOk: r.macOk, ...(extra ? { note: extra } : {}) });
+  try {
+    for (const step of steps) {
+      switch (step.kind) {
+        case 'signon': {
+          const r = await terminal.signOn();
+          note('sign-on', r, r.keys.map((k) => `${k.type} ${k.pass ? 'PASS' : 'FAIL'}`).join(', '));
+          break;
+        }
+        case 'echo':
+          note('echo', await terminal.echo());
+          break;
+        case 'balance':
+          note('balance', await terminal.balance(card, options.card.pin));
+          break;
+        case 'settle':
+          note('settlement', await terminal.settle());
+          break;
+        case 'void':
+          if (!lastSale) throw new NacbridgeError('BAD_SCRIPT', 'void needs a sale before it');
+          note('void', await terminal.voidSale(card, lastSale.amount, lastSale.result, options.card.pin));
+          break;
+        case 'sale': {
+          const request = { amount: step.amount };
+          try {
+            const r = await terminal.sale(card, request.amount, options.card.pin);
+            lastSale = { result: r, amount: request.amount };
+            note(`sale ${request.amount}`, r);
+          } catch (e) {
+            if (!(e instanceof NacbridgeError) || e.code !== 'REQUEST_TIMEOUT') throw e;
+            // No answer: reverse it with the same STAN (R-MSG-8).
+            const sent = terminal.lastRequest;
+            if (sent === null) throw e;
+            const reversal = await terminal.reverse(sent, '98');
+            note(`sale ${request.amount}`, reversal, 'no response: reversed (0400, 98)');
+          }
+          break;
+        }
+      }
+    }
+  } finally {
+    socket.destroy();
+    await store.close();
+  }
+  return results;
+}
