@@ -71,8 +71,11 @@ export class ModemChannel extends EventEmitter<ModemChannelEvents> {
     this.tail = Buffer.alloc(0);
   }
 
-  /** Send a command and wait for its final result code. Commands run one at a time. */
-  command(command: string, timeoutMs: number): Promise<AtResult> {
+  /**
+   * Send a command and wait for its final result code. Commands run one at a time. The escape
+   * sequence is sent with `terminator: ''` (no carriage return), and answers OK like a command.
+   */
+  command(command: string, timeoutMs: number, terminator = '\r'): Promise<AtResult> {
     return new Promise<AtResult>((resolve, reject) => {
       const run = (): void => {
         const timer = this.clock.setTimeout(() => {
@@ -83,7 +86,7 @@ export class ModemChannel extends EventEmitter<ModemChannelEvents> {
         }, timeoutMs);
         this.pending = { command, lines: [], resolve, reject, timer };
         log('%s >> %s', this.label, command);
-        this.line.write(Buffer.from(command + '\r', 'latin1'));
+        this.line.write(Buffer.from(command + terminator, 'latin1'));
       };
       if (this.pending === null && this.queue.length === 0) run();
       else this.queue.push(run);

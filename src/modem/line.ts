@@ -354,12 +354,15 @@ export class ModemLine extends EventEmitter<ModemLineEvents> {
         await port.setDtr(true);
         channel.commandMode();
       } else {
-        // R-MDM-4: the escape needs silence on both sides of +++, so no data is mid-flight.
-        await this.sleep(this.profile.escapeGuardMs);
-        channel.write(Buffer.from('+++', 'latin1'));
+        // R-MDM-4: the escape needs silence on both sides of +++, so no data is mid-flight:
+        // wait the guard time, send +++, and send nothing more until the modem's OK says it
+        // has left data mode (its own guard time has passed).
         await this.sleep(this.profile.escapeGuardMs);
         channel.commandMode();
-        await channel.command('ATH', this.profile.commandTimeoutSeconds * 1000);
+        const timeout = this.profile.commandTimeoutSeconds * 1000;
+        const escaped = await channel.command('+++', this.profile.escapeGuardMs + timeout, '');
+        if (escaped.final !== 'OK') throw new Error(`+++ answered ${escaped.final}`);
+        await channel.command('ATH', timeout);
       }
       if (!this.closing && this.channel === channel) this.toIdle();
     } catch (e) {

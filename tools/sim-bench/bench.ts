@@ -1,0 +1,158 @@
+import { systemClock } from '../../src/clock';
+import { SecretKey } from '../../src/crypto/secret-key';
+import { SoftwareKeyStore } from '../../src/crypto/software-key-store';
+import { MessageCodec } from '../../src/iso8583/codec';
+import { unionpayPos } from '../../src/iso8583/specs/unionpay-pos';
+import { loadModemProfile } from '../../src/modem/profile';
+import { nacConfigSchema, type NacConfig } from '../../src/nac/config';
+import { Nac } from '../../src/nac/nac';
+import { Terminal } from '../../src/terminal/terminal';
+import { callPair, type CallEnd } from '../modem-sim/call-pair';
+import type { EmulatorOptions, ModemEmulator } from '../modem-sim/emulator';
+import { TcpModemServer } from '../modem-sim/tcp-serial-server';
+import { platformConfigSchema, type PlatformConfig } from '../platform-sim/config';
+import { PlatformSimulator } from '../platform-sim/simulator';
+import { asyncFrameChannel } from '../pos-sim/channels';
+
+/**
+ * A whole simulated bench on loopback, with no hardware: the platform simulator on two ports,
+ * emulated modems behind raw TCP serial servers, the NAC with one line per modem, and POS
+ * terminals that dial in. Used by `nacbridge demo` and the integration tests.
+ */
+export const BENCH_TMK = 'CA5D92598DCA48CE8A4C76361A9269E9';
+export const BENCH_CARD = { pan: '6212142000000000012', pin: '123456', balance: '000000100000' };
+export const terminalIdOf = (i: number): string => String(12345670 + i);
+export const addressOf = (i: number): string => (i + 1).toString(16).toUpperCase().padStart(4, '0');
+export const dnisOf = (i: number): string => String(61651108 + i);
+
+/** Fast cadences for a bench that runs in seconds: a ring every 300 ms, caller ID 50 ms after the first. */
+export const FAST_EMULATOR: EmulatorOptions = { ringIntervalMs: 300, callerIdDelayMs: 50, guardMs: 50, connectDelayMs: 10 };
+
+export interface LineEnd {
+  /** Where the NAC opens the line: tcp://... or a pty path. */
+  path: string;
+  modem(): Promise<ModemEmulator>;
+  close(): Promise<void>;
+}
+
+export async function tcpLineEnd(): Promise<LineEnd> {
+  const server = new TcpModemServer(FAST_EMULATOR);
+  await server.start();
+  return { path: `tcp://127.0.0.1:${server.port}`, modem: () => server.modem(), close: () => server.close() };
+}
+
+export interface SimBenchOptions {
+  lines: number;
+  makeEnd?: () => Promise<LineEnd>;
+  platform?: Partial<PlatformConfig>;
+  responseTimeoutSeconds?: number;
+  /** How long a POS waits for an answer before it reverses. */
+  posTimeoutMs?: number;
+}
+
+export interface PosCall {
+  pos: CallEnd;
+  terminal: Terminal;
+  store: SoftwareKeyStore;
+}
+
+export interface SimBench {
+  sim: PlatformSimulator;
+  nac: Nac;
+  ends: LineEnd[];
+  codec: MessageCodec;
+  /** Dial line i from a POS presenting `number` as caller ID (null: none); resolves once connected. */
+  dial(i: number, number: string | null, format?: 'formatted' | 'mdmf' | 'sdmf' | 'dtmf' | 'private'): Promise<PosCall>;
+  close(): Promise<void>;
+}
+
+async function until(condition: () => boolean, what: string, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`bench: timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 2));
+  }
+}
+
+export async function startSimBench(options: SimBenchOptions): Promise<SimBench> {
+  const count = options.lines;
+  const sim = new PlatformSimulator(
+    platformConfigSchema.parse({
+      listen: [
+        { host: '127.0.0.1', port: 0, allow: ['127.0.0.1'] },
+        { host: '127.0.0.1', port: 0, allow: ['127.0.0.1'] },
+      ],
+      terminals: Array.from({ length: count }, (_, i) => ({ terminalId: terminalIdOf(i), merchantId: '123456789012345', tmk: BENCH_TMK })),
+      cards: [BENCH_CARD],
+      requireDialMonitor: true,
+      ...options.platform,
+    }),
+  );
+  await sim.start();
+  const ends = await Promise.all(Array.from({ length: count }, options.makeEnd ?? tcpLineEnd));
+  const config: NacConfig = nacConfigSchema.parse({
+    lines: ends.map((end, i) => ({ name: `line${i + 1}`, port: end.path, modem: 'emulator', dnis: dnisOf(i), address: addressOf(i) })),
+    hosts: [
+      {
+        name: 'cups',
+        nii: ['0003'],
+        default: true,
+        links: sim.ports.map((port) => ({ host: '127.0.0.1', port })),
+        // Both links go to 127.0.0.1: a loopback bench is R-CONN-1's allowSingleLink case.
+        allowSingleLink: true,
+        responseTimeoutSeconds: options.responseTimeoutSeconds ?? 5,
+      },
+    ],
+  });
+  const profile = { ...loadModemProfile('emulator'), answerDelayMs: 20, escapeGuardMs: 50 };
+  const nac = new Nac(config, { profiles: { emulator: profile } });
+  await nac.start();
+  await until(() => nac.lines.every((l) => l.line.state === 'idle'), 'lines idle', 5000);
+  await until(() => [...nac.relay.hosts.values()].every((h) => h.group.upLinks.length === 2), 'links up', 5000);
+  const codec = new MessageCodec(unionpayPos);
+  const stores: SoftwareKeyStore[] = [];
+  return {
+    sim,
+    nac,
+    ends,
+    codec,
+    async dial(i, number, format = 'formatted') {
+      const modem = await ends[i].modem();
+      const { pos, modem: modemSide } = callPair();
+      const connected = new Promise<void>((resolve) => {
+        const onState = (s: string) => {
+          if (s !== 'connected') return;
+          modem.off('state', onState);
+          resolve();
+        };
+        modem.on('state', onState);
+      });
+      modem.ring(number === null ? { format: format === 'private' ? 'private' : 'none' } : { number, format }, modemSide);
+      await connected;
+      await until(() => nac.lines[i].line.state === 'connected', 'NAC line connected', 3000);
+      const store = new SoftwareKeyStore(`POS ${i + 1} key store`);
+      stores.push(store);
+      await store.loadMasterKey(1, SecretKey.fromHex(BENCH_TMK));
+      const terminal = new Terminal({
+        codec,
+        channel: asyncFrameChannel(pos, options.posTimeoutMs ?? 10_000, systemClock),
+        store,
+        terminalId: terminalIdOf(i),
+        merchantId: '123456789012345',
+        keyMode: '003',
+        macAlgorithm: 'unionpay-ecb',
+        masterIndex: 1,
+        slots: { pin: 0, mac: 4 },
+        tpdu: { id: 0x60, destination: '0003', originator: '0000' },
+        header: '603100310000',
+      });
+      return { pos, terminal, store };
+    },
+    async close() {
+      await nac.close();
+      await Promise.all(ends.map((e) => e.close()));
+      await sim.close();
+      await Promise.all(stores.map((s) => s.close()));
+    },
+  };
+}
