@@ -1,5 +1,11 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { openSerialLine } from '../../src/serial/port';
+import { ModemEmulator } from '../../tools/modem-sim/emulator';
+import { createPtyPair } from '../../tools/modem-sim/pty';
 import type { PlatformConfig } from '../../tools/platform-sim/config';
-import { startSimBench, type LineEnd, type SimBench } from '../../tools/sim-bench/bench';
+import { FAST_EMULATOR, startSimBench, type LineEnd, type SimBench } from '../../tools/sim-bench/bench';
 
 export { addressOf, terminalIdOf, tcpLineEnd, FAST_EMULATOR as EMULATOR_TIMING, type LineEnd } from '../../tools/sim-bench/bench';
 export const DNIS = '61651108';
@@ -15,4 +21,24 @@ export async function startNacBench(lines: number, makeEnd: () => Promise<LineEn
   const captured: Buffer[] = [];
   bench.sim.server.on('frame', (payload) => captured.push(Buffer.from(payload)));
   return Object.assign(bench, { captured });
+}
+
+let ptyCount = 0;
+
+/** A socat pty pair: the NAC opens one end as a serial device, the emulator the other. */
+export async function ptyLineEnd(): Promise<LineEnd> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'nacbridge-pty-'));
+  const pair = await createPtyPair(dir, `line${ptyCount++}`);
+  const port = await openSerialLine(pair.modemPath, { controlLines: false });
+  const modem = new ModemEmulator(port, FAST_EMULATOR);
+  return {
+    path: pair.nacPath,
+    modem: async () => modem,
+    async close() {
+      modem.close();
+      await port.close();
+      await pair.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }

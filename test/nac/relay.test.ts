@@ -4,10 +4,15 @@ import { encodeAsyncFrame, AsyncFrameDecoder } from '../../src/codec/async-frame
 import { buildTerminalMessage } from '../../src/iso8583/terminal-message';
 import * as build from '../../src/terminal/messages';
 import { CARD } from '../support/platform';
-import { DNIS, addressOf, startNacBench, tcpLineEnd, terminalIdOf, type NacBench } from '../support/nac-bench';
+import { DNIS, addressOf, ptyLineEnd, startNacBench, tcpLineEnd, terminalIdOf, type LineEnd, type NacBench } from '../support/nac-bench';
 import { until } from '../support/wait';
 
-describe('NAC over tcp:// serial lines: emulated modem <-> nacbridge NAC <-> platform simulator (two links)', function () {
+const TRANSPORTS: [string, () => Promise<LineEnd>][] = [
+  ['real ptys (socat)', ptyLineEnd],
+  ['tcp:// serial lines, no socat', tcpLineEnd],
+];
+
+for (const [transport, lineEnd] of TRANSPORTS) describe(`NAC over ${transport}: emulated modem <-> nacbridge NAC <-> platform simulator (two links)`, function () {
   this.timeout(20_000);
   let bench: NacBench;
   afterEach(async () => {
@@ -15,7 +20,7 @@ describe('NAC over tcp:// serial lines: emulated modem <-> nacbridge NAC <-> pla
   });
 
   it('R-DIAL-1, R-DIAL-2, R-MSG-1: caller ID 50582613 on DNIS 61651108 puts exactly the expected bytes on the wire', async () => {
-    bench = await startNacBench(1, tcpLineEnd);
+    bench = await startNacBench(1, lineEnd);
     const { pos } = await bench.dial(0, '50582613');
     const message = build.echoTest({ terminalId: terminalIdOf(0), merchantId: '123456789012345' }, '000001');
     const payload = buildTerminalMessage(bench.codec, { tpdu: { id: 0x60, destination: '0003', originator: '0000' }, dialMonitor: null, header: '603100310000', message });
@@ -32,7 +37,7 @@ describe('NAC over tcp:// serial lines: emulated modem <-> nacbridge NAC <-> pla
   });
 
   it('R-DIAL-4: a call without caller ID gets an all-zero ANI', async () => {
-    bench = await startNacBench(1, tcpLineEnd);
+    bench = await startNacBench(1, lineEnd);
     const { terminal } = await bench.dial(0, null);
     assert.equal((await terminal.echo()).responseCode, '00');
     assert.equal(toHex(bench.captured[0].subarray(10, 18)), '0000000000000000');
@@ -40,7 +45,7 @@ describe('NAC over tcp:// serial lines: emulated modem <-> nacbridge NAC <-> pla
   });
 
   it('a sign-on plus sale from the POS through the modem line to the platform succeeds (MAC and PIN verified)', async () => {
-    bench = await startNacBench(1, tcpLineEnd);
+    bench = await startNacBench(1, lineEnd);
     const { terminal } = await bench.dial(0, '50582613');
     const signOn = await terminal.signOn();
     assert.equal(signOn.responseCode, '00');
@@ -52,14 +57,14 @@ describe('NAC over tcp:// serial lines: emulated modem <-> nacbridge NAC <-> pla
   });
 
   it('R-CONN-5: the response sent back on the other link reaches the terminal with its own TPDU swapped', async () => {
-    bench = await startNacBench(1, tcpLineEnd, { faults: [{ action: 'other-connection' }] });
+    bench = await startNacBench(1, lineEnd, { faults: [{ action: 'other-connection' }] });
     const { terminal } = await bench.dial(0, '50582613');
     assert.equal((await terminal.echo()).responseCode, '00');
     assert.equal(bench.nac.relay.counters.responses, 1);
   });
 
   it('R-CONN-5: a link killed mid-transaction still delivers the response', async () => {
-    bench = await startNacBench(1, tcpLineEnd, { faults: [{ mti: '0800', action: 'delay', seconds: 0.5 }] });
+    bench = await startNacBench(1, lineEnd, { faults: [{ mti: '0800', action: 'delay', seconds: 0.5 }] });
     const { terminal } = await bench.dial(0, '50582613');
     const echo = terminal.echo();
     await until(() => bench.captured.length === 1, 'request at the platform');
@@ -69,7 +74,7 @@ describe('NAC over tcp:// serial lines: emulated modem <-> nacbridge NAC <-> pla
   });
 
   it('a terminal hanging up before its response is counted, and nothing crashes', async () => {
-    bench = await startNacBench(1, tcpLineEnd, { faults: [{ mti: '0800', action: 'delay', seconds: 0.5 }] });
+    bench = await startNacBench(1, lineEnd, { faults: [{ mti: '0800', action: 'delay', seconds: 0.5 }] });
     const { pos, terminal } = await bench.dial(0, '50582613');
     const echo = terminal.echo().catch(() => 'no answer');
     await until(() => bench.captured.length === 1, 'request at the platform');
@@ -80,7 +85,7 @@ describe('NAC over tcp:// serial lines: emulated modem <-> nacbridge NAC <-> pla
   });
 
   it('8 lines at once: each gets its own responses', async () => {
-    bench = await startNacBench(8, tcpLineEnd);
+    bench = await startNacBench(8, lineEnd);
     const calls = await Promise.all(Array.from({ length: 8 }, (_, i) => bench.dial(i, `5058261${i}`)));
     const results = await Promise.all(calls.map(({ terminal }) => terminal.signOn()));
     results.forEach((r, i) => {
@@ -91,5 +96,16 @@ describe('NAC over tcp:// serial lines: emulated modem <-> nacbridge NAC <-> pla
     const originators = bench.captured.map((p) => toHex(p.subarray(3, 5))).sort();
     assert.deepEqual(originators, Array.from({ length: 8 }, (_, i) => addressOf(i)));
     void fromHex;
+  });
+
+  it('a hang-up (escape + ATH) returns the line to idle for the next call', async () => {
+    bench = await startNacBench(1, lineEnd);
+    const first = await bench.dial(0, '50582613');
+    assert.equal((await first.terminal.echo()).responseCode, '00');
+    await bench.nac.lines[0].line.hangup('requested');
+    await until(() => bench.nac.lines[0].line.state === 'idle', 'idle after hang-up');
+    const second = await bench.dial(0, '50582614');
+    assert.equal((await second.terminal.echo()).responseCode, '00');
+    assert.equal(bench.nac.lines[0].counters.calls, 2);
   });
 });

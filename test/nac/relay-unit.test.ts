@@ -1,0 +1,48 @@
+import assert from 'node:assert/strict';
+import { ManualClock } from '../../src/clock';
+import { fromHex } from '../../src/codec/hex';
+import { nacConfigSchema } from '../../src/nac/config';
+import { Relay, type DropReason, type TerminalSession } from '../../src/nac/relay';
+
+const session = (): TerminalSession & { sent: Buffer[] } => {
+  const sent: Buffer[] = [];
+  return { address: '0001', label: 'line1', ani: '50582613', dnis: '61651108', isOpen: true, sent, send: (p: Buffer) => sent.push(p) };
+};
+
+describe('nac/relay without sockets', () => {
+  const config = nacConfigSchema.parse({
+    hosts: [
+      { name: 'cups', nii: ['0003'], links: [{ host: '10.0.0.1', port: 1 }, { host: '10.0.0.2', port: 1 }] },
+      { name: 'other', nii: ['0005'], default: true, links: [{ host: '10.0.0.3', port: 1 }, { host: '10.0.0.4', port: 1 }] },
+    ],
+  });
+  const relay = new Relay({ hosts: config.hosts, clock: new ManualClock() });
+  after(() => relay.close());
+
+  it('R-MSG-1: routes by the NII in the TPDU destination, else to the default host', () => {
+    assert.equal(relay.route('0003')?.config.name, 'cups');
+    assert.equal(relay.route('0005')?.config.name, 'other');
+    assert.equal(relay.route('0009')?.config.name, 'other');
+  });
+
+  it('a frame too short for a TPDU and header is a counted drop (bad-frame), nothing is sent', async () => {
+    const drops: DropReason[] = [];
+    relay.on('drop', (r) => drops.push(r));
+    const s = session();
+    await relay.request(s, fromHex('600003'));
+    await relay.request(s, fromHex('6000030000'));
+    assert.deepEqual(drops, ['bad-frame', 'bad-frame']);
+    assert.equal(relay.counters.dropped['bad-frame'], 2);
+    assert.deepEqual(s.sent, []);
+  });
+
+  it('no route (no matching NII and no default host) is logged and counted', async () => {
+    const noDefault = new Relay({ hosts: nacConfigSchema.parse({ hosts: [{ name: 'cups', nii: ['0003'], links: [{ host: '10.0.0.1', port: 1 }, { host: '10.0.0.2', port: 1 }] }] }).hosts });
+    const drops: string[] = [];
+    noDefault.on('drop', (r, detail) => drops.push(`${r}: ${detail}`));
+    await noDefault.request(session(), fromHex('6000070000' + '603100310000' + '0800'));
+    assert.deepEqual(drops, ['no-route: no host for NII 0007']);
+    assert.equal(noDefault.counters.dropped['no-route'], 1);
+    await noDefault.close();
+  });
+});
