@@ -1,0 +1,55 @@
+import { readdirSync } from 'node:fs';
+import * as path from 'node:path';
+import { z } from 'zod';
+import { loadConfigFile } from '../config/load';
+
+/**
+ * A PIN pad model (R-PAD-1, R-KEY-3): driver, serial settings, how logical slots map to the
+ * device's key indexes, which slots pair a PIN key with a MAC key, and what the device can do.
+ */
+export const pinPadProfileSchema = z
+  .object({
+    name: z.string().min(1),
+    description: z.string(),
+    driver: z.literal('szzt'),
+    baudRate: z.number().int().positive().default(9600),
+    /** Device key index of logical work-key slot s: base + step * s. */
+    keyIndex: z.object({ base: z.number().int().min(0).max(255), step: z.number().int().min(1) }).strict(),
+    slots: z.number().int().min(1).max(32),
+    /** R-KEY-3: [PIN slot, MAC slot] pairs the device ties to one master key set. */
+    pairs: z.array(z.tuple([z.number().int(), z.number().int()])),
+    /** Key lengths the device is set up for (R-KEY-4): they must agree with the platform's. */
+    keyLengths: z.object({ master: z.number().int(), pin: z.number().int(), mac: z.array(z.number().int()), track: z.number().int() }).strict(),
+    supports: z.object({ mac: z.boolean(), readCheckValue: z.boolean(), pinEntry: z.boolean() }).strict(),
+    timeoutMs: z.number().int().positive().default(1000),
+    retries: z.number().int().min(0).default(3),
+  })
+  .strict();
+
+export type PinPadProfile = z.infer<typeof pinPadProfileSchema>;
+
+function profileDir(): string {
+  let dir = __dirname;
+  for (let i = 0; i < 6; i++) {
+    const candidate = path.join(dir, 'hardware', 'pinpads');
+    try {
+      readdirSync(candidate);
+      return candidate;
+    } catch {
+      dir = path.dirname(dir);
+    }
+  }
+  throw new Error('hardware/pinpads not found');
+}
+
+export function listPinPadProfiles(): string[] {
+  return readdirSync(profileDir())
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => f.replace(/\.json$/, ''))
+    .sort();
+}
+
+export function loadPinPadProfile(name: string): PinPadProfile {
+  if (!/^[a-z0-9-]+$/.test(name)) throw new Error(`PIN pad profile name ${JSON.stringify(name)} is not a profile file name`);
+  return loadConfigFile(pinPadProfileSchema, path.join(profileDir(), `${name}.json`));
+}
