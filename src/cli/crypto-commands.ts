@@ -139,7 +139,4 @@ export function registerCryptoCommands(program: Command): void {
         tmk.destroy();
       }
     });
-
-  for (const command of crypto.commands) command.exitOverride();
-  crypto.exitOverride();
 }

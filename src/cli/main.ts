@@ -4,20 +4,26 @@ import { registerCodecCommands } from './codec-commands';
 import { registerCryptoCommands } from './crypto-commands';
 import { registerDemoCommand } from './demo';
 import { registerNacCommands } from './nac-commands';
+import { registerSignonCommands } from './signon-commands';
 import { registerSimCommands } from './sim-commands';
 import { errorLine, EXIT_BAD_INPUT } from './io';
 
 function buildProgram(): Command {
   const program = new Command('nacbridge')
     .description('UnionPay NAC and POS / modem / PIN pad bridge')
-    .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   registerCodecCommands(program);
   registerCryptoCommands(program);
   registerDemoCommand(program);
   registerNacCommands(program);
-  registerSimCommands(program);
-  for (const command of program.commands) command.exitOverride();
+  const sim = registerSimCommands(program);
+  registerSignonCommands(program, sim);
+  // Every command, nested ones too, reports usage errors to main (exit 2) instead of exiting.
+  const override = (c: Command): void => {
+    c.exitOverride();
+    c.commands.forEach(override);
+  };
+  override(program);
   return program;
 }
 

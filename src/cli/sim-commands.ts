@@ -24,7 +24,7 @@ export function stopSignal(): Promise<NodeJS.Signals> {
   });
 }
 
-export function registerSimCommands(program: Command): void {
+export function registerSimCommands(program: Command): Command {
   const sim = program.command('sim').description('simulators of the other parties');
   sim
     .command('platform')
@@ -116,6 +116,5 @@ export function registerSimCommands(program: Command): void {
       if (results.some((r) => r.responseCode !== '00' || !r.macOk)) process.exitCode = EXIT_MISMATCH;
     });
 
-  for (const command of sim.commands) command.exitOverride();
-  sim.exitOverride();
+  return sim;
 }

@@ -41,17 +41,28 @@ export class PinPadEmulator {
   private readonly faults: PinPadFault[] = [];
   private readonly decoder = new SzztFrameDecoder();
   private pendingPin: { index: number; pan12: string } | null = null;
+  private side: PinPadByteSide;
 
-  constructor(
-    private readonly side: PinPadByteSide,
-    private readonly options: PinPadEmulatorOptions = {},
-  ) {
-    side.on('data', (chunk) =>
+  constructor(side: PinPadByteSide, private readonly options: PinPadEmulatorOptions = {}) {
+    this.side = side;
+    this.listen(side);
+  }
+
+  /** Plug the pad's cable into another port (a new connection); its keys stay. */
+  attach(side: PinPadByteSide): void {
+    this.side = side;
+    this.decoder.reset();
+    this.listen(side);
+  }
+
+  private listen(side: PinPadByteSide): void {
+    side.on('data', (chunk) => {
+      if (this.side !== side) return;
       this.decoder.push(chunk, (e) => {
         if (e.type === 'frame') this.onCommand(e.text.toString('latin1'));
         else if (e.type === 'error') side.write(Buffer.from([NAK]));
-      }),
-    );
+      });
+    });
   }
 
   /** A master key the pad "already holds" (loaded at the factory or by a key ceremony). */

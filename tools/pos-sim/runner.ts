@@ -7,7 +7,7 @@ import type { MacAlgorithm } from '../../src/crypto/mac';
 import { MessageCodec } from '../../src/iso8583/codec';
 import { unionpayPos } from '../../src/iso8583/specs/unionpay-pos';
 import { Terminal, type TransactionResult } from '../../src/terminal/terminal';
-import { asyncFrameChannel, binary2Channel } from './channels';
+import { asyncFrameChannel, binary2Channel } from '../../src/terminal/channels';
 
 /**
  * nacbridge sim pos: a terminal that signs on, keeps its keys in a software key store, and runs a

@@ -12,7 +12,7 @@ import type { EmulatorOptions, ModemEmulator } from '../modem-sim/emulator';
 import { TcpModemServer } from '../modem-sim/tcp-serial-server';
 import { platformConfigSchema, type PlatformConfig } from '../platform-sim/config';
 import { PlatformSimulator } from '../platform-sim/simulator';
-import { asyncFrameChannel } from '../pos-sim/channels';
+import { asyncFrameChannel } from '../../src/terminal/channels';
 
 /**
  * A whole simulated bench on loopback, with no hardware: the platform simulator on two ports,

@@ -1,10 +1,10 @@
-import type { Clock, TimerHandle } from '../../src/clock';
-import { systemClock } from '../../src/clock';
-import { AsyncFrameDecoder, encodeAsyncFrame } from '../../src/codec/async-frame';
-import type { IncrementalDecoder } from '../../src/codec/decoder';
-import { binary2, encodeLengthPrefixed, LengthPrefixedDecoder } from '../../src/codec/length-prefix';
-import { NacbridgeError } from '../../src/errors';
-import type { RequestChannel } from '../../src/terminal/terminal';
+import type { Clock, TimerHandle } from '../clock';
+import { systemClock } from '../clock';
+import { AsyncFrameDecoder, encodeAsyncFrame } from '../codec/async-frame';
+import type { IncrementalDecoder } from '../codec/decoder';
+import { binary2, encodeLengthPrefixed, LengthPrefixedDecoder } from '../codec/length-prefix';
+import { NacbridgeError } from '../errors';
+import type { RequestChannel } from './terminal';
 
 /** A byte stream a POS terminal talks over: a modem call, or a TCP socket. */
 export interface ByteStream {

@@ -1,0 +1,77 @@
+import type { Command } from 'commander';
+import { Option } from 'commander';
+import { loadConfigFile } from '../config/load';
+import { SecretKey } from '../crypto/secret-key';
+import { signOn, signonConfigSchema, verifyOnly } from '../terminal/signon';
+import { startPinPadSim } from '../../tools/pinpad-sim/runner';
+import type { PinPadFault } from '../../tools/pinpad-sim/emulator';
+import { stopSignal } from './sim-commands';
+import { EXIT_MISMATCH, UsageError } from './io';
+
+export function registerSignonCommands(program: Command, sim: Command): void {
+  program
+    .command('signon')
+    .description('sign on as a terminal, load field 62 work keys into the PIN pad (or a software key store), prove them by check value')
+    .requiredOption('--config <file>', 'sign-on configuration (JSON or YAML)')
+    .option('--json', 'print JSON instead of a table', false)
+    .option('--verify-only', 'only read the check values already in the key holder', false)
+    .option('--then-sale <amount>', 'prove the loaded keys with a sale of AMOUNT fen (MAC and PIN block)')
+    .action(async (o: { config: string; json: boolean; verifyOnly: boolean; thenSale?: string }) => {
+      const config = loadConfigFile(signonConfigSchema, o.config);
+      if (o.thenSale !== undefined && !/^\d{1,12}$/.test(o.thenSale)) throw new UsageError('--then-sale takes an amount in fen, up to 12 digits');
+      if (o.verifyOnly) {
+        const values = await verifyOnly(config);
+        if (o.json) process.stdout.write(JSON.stringify({ keys: values }) + '\n');
+        else {
+          process.stdout.write('key    slot  device\n');
+          for (const v of values) process.stdout.write(`${v.type.padEnd(6)} ${String(v.slot).padEnd(5)} ${v.device}\n`);
+        }
+        return;
+      }
+      const outcome = await signOn(config, o.thenSale ?? null);
+      if (o.json) {
+        process.stdout.write(JSON.stringify(outcome) + '\n');
+      } else {
+        process.stdout.write(`sign-on: 39=${outcome.responseCode}\n`);
+        process.stdout.write('key    slot  expected  device    result\n');
+        for (const k of outcome.keys) {
+          process.stdout.write(`${k.type.padEnd(6)} ${String(k.slot).padEnd(5)} ${k.expected.padEnd(9)} ${(k.device || '-').padEnd(9)} ${k.pass ? 'PASS' : 'FAIL'}${k.error ? `  ${k.error}` : ''}\n`);
+        }
+        if (outcome.sale) process.stdout.write(`sale ${o.thenSale}: 39=${outcome.sale.responseCode}, response MAC ${outcome.sale.macOk ? 'ok' : 'FAILED'}\n`);
+      }
+      if (!outcome.pass) process.exitCode = EXIT_MISMATCH;
+    });
+
+  sim
+    .command('pinpad')
+    .description('an emulated SZZT-family PIN pad on a TCP port (raw serial server) or a pty (socat)')
+    .option('--tcp <port>', 'serve it as tcp://127.0.0.1:PORT (0 picks one)')
+    .option('--pty <dir>', 'make a pty pair with socat in DIR; the driver opens DIR/NAME-nac')
+    .option('--name <name>', 'name of the pty pair', 'pinpad')
+    .option('--master-index <n>', 'index of the master key the pad holds', '1')
+    .requiredOption('--master-env <var>', 'environment variable holding that master key in hex')
+    .option('--pin-env <var>', 'environment variable holding the PIN its cardholder types')
+    .addOption(new Option('--fault <fault...>', 'nak:N, silent:N, error:E4, corrupt-key (repeatable)'))
+    .action(async (o: { tcp?: string; pty?: string; name: string; masterIndex: string; masterEnv: string; pinEnv?: string; fault?: string[] }) => {
+      if ((o.tcp === undefined) === (o.pty === undefined)) throw new UsageError('give exactly one of --tcp PORT or --pty DIR');
+      const master = process.env[o.masterEnv];
+      if (!master) throw new UsageError(`environment variable ${o.masterEnv} is not set`);
+      const faults: PinPadFault[] = (o.fault ?? []).map((f) => {
+        const [kind, arg] = f.split(':');
+        if (kind === 'nak' || kind === 'silent') return { kind, times: Number(arg ?? 1) };
+        if (kind === 'error') return { kind, code: parseInt(arg ?? 'EF', 16), times: 1 };
+        if (kind === 'corrupt-key') return { kind, times: 1 };
+        throw new UsageError(`unknown fault ${f} (nak:N, silent:N, error:E4, corrupt-key)`);
+      });
+      const pad = await startPinPadSim({
+        serial: o.tcp !== undefined ? { kind: 'tcp', host: '127.0.0.1', port: Number(o.tcp) } : { kind: 'pty', dir: o.pty as string, name: o.name },
+        masterIndex: Number(o.masterIndex),
+        master: SecretKey.fromHex(master, 'master key'),
+        typedPin: o.pinEnv ? process.env[o.pinEnv] : undefined,
+        faults,
+      });
+      process.stdout.write(`PIN pad simulator on ${pad.path} (holds a master key at index ${o.masterIndex})\n`);
+      await stopSignal();
+      await pad.close();
+    });
+}

@@ -1,0 +1,184 @@
+import { connect, type Socket } from 'node:net';
+import { z } from 'zod';
+import { systemClock, type Clock } from '../clock';
+import { tpduFromHex } from '../codec/tpdu';
+import { readCheckValues, type KeyLoadResult, type SlotMap } from '../crypto/key-loading';
+import type { KeyStore } from '../crypto/key-store';
+import { SecretKey } from '../crypto/secret-key';
+import { layoutFor, type WorkKeyType } from '../crypto/work-keys';
+import { SoftwareKeyStore } from '../crypto/software-key-store';
+import { NacbridgeError } from '../errors';
+import { MessageCodec } from '../iso8583/codec';
+import { unionpayPos } from '../iso8583/specs/unionpay-pos';
+import { Link } from '../link/link';
+import { LinkGroup } from '../link/link-group';
+import { loadPinPadProfile } from '../pinpad/profile';
+import { SzztPinPad } from '../pinpad/szzt-driver';
+import { asyncFrameChannel, binary2Channel } from './channels';
+import { Terminal, terminalRoleKeys, type RequestChannel, type TransactionResult } from './terminal';
+
+/** `nacbridge signon` configuration: where the platform is, who the terminal is, which key holder. */
+const endpoint = z.object({ host: z.string().min(1), port: z.number().int().min(1).max(65535) }).strict();
+const slots = z.object({ pin: z.number().int().min(0), mac: z.number().int().min(0), track: z.number().int().min(0).optional() }).strict();
+
+export const signonConfigSchema = z
+  .object({
+    platform: z.union([
+      z.object({ links: z.array(endpoint).min(1), allowSingleLink: z.boolean().default(false), framing: z.enum(['binary2', 'ascii4']).default('binary2') }).strict(),
+      z.object({ terminalListener: endpoint }).strict(),
+      z.object({ dial: endpoint }).strict(),
+    ]),
+    terminal: z
+      .object({
+        terminalId: z.string().length(8, 'must be 8 characters'),
+        merchantId: z.string().length(15, 'must be 15 characters'),
+        keyMode: z.enum(['001', '003', '004']).default('003'),
+        macAlgorithm: z.enum(['unionpay-ecb', 'x9.9', 'x9.19']).default('unionpay-ecb'),
+        tpdu: z.string().regex(/^[0-9A-Fa-f]{10}$/, 'must be 10 hex digits').default('6000030000'),
+        header: z.string().regex(/^[0-9A-Fa-f]{12}$/, 'must be 12 hex digits').default('603100310000'),
+      })
+      .strict(),
+    keys: z.union([
+      z.object({ pinpad: z.object({ port: z.string().min(1), profile: z.string().default('zt588'), masterIndex: z.number().int().min(0).max(255), slots }).strict() }).strict(),
+      z.object({ software: z.object({ tmkEnv: z.string().min(1), slots }).strict() }).strict(),
+    ]),
+    /** For --then-sale: the card, and where its PIN comes from (never the command line). */
+    card: z.object({ pan: z.string().regex(/^\d{13,19}$/, 'must be 13 to 19 digits'), pinEnv: z.string().min(1) }).strict().optional(),
+    responseTimeoutSeconds: z.number().positive().default(30),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    if (!('pinpad' in c.keys)) return;
+    const profile = (() => {
+      try {
+        return loadPinPadProfile(c.keys.pinpad.profile);
+      } catch (e) {
+        ctx.addIssue({ code: 'custom', path: ['keys', 'pinpad', 'profile'], message: (e as Error).message });
+        return null;
+      }
+    })();
+    const s = c.keys.pinpad.slots;
+    if (profile && !profile.pairs.some(([p, m]) => p === s.pin && m === s.mac)) {
+      ctx.addIssue({ code: 'custom', path: ['keys', 'pinpad', 'slots'], message: `PIN slot ${s.pin} and MAC slot ${s.mac} are not a pair of ${profile.name} (R-KEY-3: ${profile.pairs.map((p) => p.join('-')).join(', ')})` });
+    }
+  });
+
+export type SignonConfig = z.infer<typeof signonConfigSchema>;
+
+export interface SignonOutcome {
+  responseCode: string;
+  keys: KeyLoadResult[];
+  sale?: { responseCode: string; macOk: boolean };
+  pass: boolean;
+}
+
+interface Opened {
+  channel: RequestChannel;
+  store: KeyStore;
+  slots: SlotMap;
+  masterIndex: number;
+  close(): Promise<void>;
+}
+
+async function openSocket(e: { host: string; port: number }): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const s = connect(e, () => resolve(s));
+    s.once('error', (err) => reject(new NacbridgeError('CONNECT', `cannot reach ${e.host}:${e.port}: ${err.message}`)));
+  });
+}
+
+async function open(config: SignonConfig, clock: Clock): Promise<Opened> {
+  const closers: (() => Promise<void>)[] = [];
+  const timeout = config.responseTimeoutSeconds * 1000;
+  let channel: RequestChannel;
+  const p = config.platform;
+  if ('links' in p) {
+    const codec = new MessageCodec(unionpayPos);
+    const links = p.links.map((l, i) => new Link({ name: `platform-${i + 1}`, host: l.host, port: l.port, framing: p.framing, clock }));
+    const group = new LinkGroup({ name: 'platform', links, keys: terminalRoleKeys(codec), allowSingleLink: p.allowSingleLink, responseTimeoutMs: timeout, linkWaitMs: 10_000, clock });
+    group.start();
+    closers.push(() => group.close());
+    channel = group;
+  } else {
+    const socket = await openSocket('terminalListener' in p ? p.terminalListener : p.dial);
+    socket.on('error', () => undefined);
+    closers.push(async () => void socket.destroy());
+    channel = 'terminalListener' in p ? binary2Channel(socket, timeout, clock) : asyncFrameChannel(socket, timeout, clock);
+  }
+  let store: KeyStore;
+  let slots: SlotMap;
+  let masterIndex: number;
+  if ('pinpad' in config.keys) {
+    const pad = config.keys.pinpad;
+    store = await SzztPinPad.open(pad.port, loadPinPadProfile(pad.profile), clock);
+    slots = pad.slots;
+    masterIndex = pad.masterIndex;
+  } else {
+    const software = config.keys.software;
+    const tmk = process.env[software.tmkEnv];
+    if (!tmk) throw new NacbridgeError('NO_TMK', `environment variable ${software.tmkEnv} is not set`);
+    const soft = new SoftwareKeyStore();
+    await soft.loadMasterKey(1, SecretKey.fromHex(tmk, 'TMK'));
+    store = soft;
+    slots = software.slots;
+    masterIndex = 1;
+  }
+  closers.push(() => store.close());
+  return {
+    channel,
+    store,
+    slots,
+    masterIndex,
+    async close() {
+      for (const c of closers.reverse()) await c().catch(() => undefined);
+    },
+  };
+}
+
+/** Read the check values already in the key holder (--verify-only). */
+export async function verifyOnly(config: SignonConfig, clock: Clock = systemClock): Promise<{ type: string; slot: number; device: string }[]> {
+  const o = await open(config, clock);
+  try {
+    // Only the key types this key mode loads (003 has no track key).
+    const types = new Set(layoutFor(config.terminal.keyMode).keys.map((k) => k.type));
+    const slots: SlotMap = Object.fromEntries(Object.entries(o.slots).filter(([type]) => types.has(type as WorkKeyType)));
+    return await readCheckValues(o.store, slots);
+  } finally {
+    await o.close();
+  }
+}
+
+/** Sign on, load and prove the keys; optionally prove them again with a sale. */
+export async function signOn(config: SignonConfig, thenSale: string | null, clock: Clock = systemClock): Promise<SignonOutcome> {
+  const o = await open(config, clock);
+  try {
+    const t = config.terminal;
+    const terminal = new Terminal({
+      codec: new MessageCodec(unionpayPos),
+      channel: o.channel,
+      store: o.store,
+      terminalId: t.terminalId,
+      merchantId: t.merchantId,
+      keyMode: t.keyMode,
+      macAlgorithm: t.macAlgorithm,
+      masterIndex: o.masterIndex,
+      slots: o.slots,
+      tpdu: tpduFromHex(t.tpdu),
+      header: t.header.toUpperCase(),
+    });
+    const result = await terminal.signOn();
+    const keysPass = result.responseCode === '00' && result.keys.length > 0 && result.keys.every((k) => k.pass);
+    const outcome: SignonOutcome = { responseCode: result.responseCode, keys: result.keys, pass: keysPass };
+    if (thenSale !== null && keysPass) {
+      if (!config.card) throw new NacbridgeError('NO_CARD', '--then-sale needs "card" in the config');
+      const pin = process.env[config.card.pinEnv];
+      if (!pin) throw new NacbridgeError('NO_PIN', `environment variable ${config.card.pinEnv} is not set`);
+      const sale: TransactionResult = await terminal.sale({ pan: config.card.pan }, thenSale, pin);
+      outcome.sale = { responseCode: sale.responseCode, macOk: sale.macOk };
+      outcome.pass = sale.responseCode === '00' && sale.macOk;
+    }
+    return outcome;
+  } finally {
+    await o.close();
+  }
+}

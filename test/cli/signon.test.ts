@@ -1,0 +1,127 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { runCli } from '../support/cli';
+import { CARD, TMK } from '../support/platform';
+import { CliProcess } from '../support/process';
+
+describe('cli: nacbridge signon with the emulated PIN pad against the platform simulator', function () {
+  this.timeout(40_000);
+  let dir: string;
+  let platform: CliProcess;
+  let ports: number[];
+  const pads: CliProcess[] = [];
+
+  before(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'nacbridge-signon-'));
+    const file = path.join(dir, 'platform.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        listen: [
+          { host: '127.0.0.1', port: 0, allow: ['127.0.0.1'] },
+          { host: '127.0.0.1', port: 0, allow: ['127.0.0.1'] },
+        ],
+        terminals: [
+          { terminalId: '12345678', merchantId: '123456789012345', tmk: TMK, keyMode: '003' },
+          { terminalId: '12345679', merchantId: '123456789012345', tmk: TMK, keyMode: '004' },
+          { terminalId: '12345680', merchantId: '123456789012345', tmk: TMK, keyMode: '001' },
+        ],
+        cards: [CARD],
+      }),
+    );
+    platform = new CliProcess(['sim', 'platform', '--config', file]);
+    const m = await platform.waitFor(/127\.0\.0\.1:(\d+), 127\.0\.0\.1:(\d+)/);
+    ports = [Number(m[1]), Number(m[2])];
+  });
+  after(async () => {
+    for (const p of pads) await p.stop();
+    await platform.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function pad(...faults: string[]): Promise<string> {
+    const p = new CliProcess(['sim', 'pinpad', '--tcp', '0', '--master-env', 'PAD_TMK', '--pin-env', 'PAD_PIN', ...faults.flatMap((f) => ['--fault', f])], { PAD_TMK: TMK, PAD_PIN: CARD.pin });
+    pads.push(p);
+    return (await p.waitFor(/on (tcp:\/\/[\d.:]+)/))[1];
+  }
+
+  function config(padPath: string, terminalId: string, keyMode: string, slots = { pin: 0, mac: 4, track: 2 }): string {
+    const file = path.join(dir, `signon-${terminalId}-${Math.random().toString(16).slice(2)}.json`);
+    writeFileSync(
+      file,
+      JSON.stringify({
+        platform: { links: ports.map((port) => ({ host: '127.0.0.1', port })), allowSingleLink: true },
+        terminal: { terminalId, merchantId: '123456789012345', keyMode },
+        keys: { pinpad: { port: padPath, profile: 'szzt-emulator', masterIndex: 1, slots } },
+        card: { pan: CARD.pan, pinEnv: 'CARD_PIN' },
+      }),
+    );
+    return file;
+  }
+
+  for (const [terminalId, mode] of [
+    ['12345678', '003'],
+    ['12345679', '004'],
+    ['12345680', '001'],
+  ]) {
+    it(`R-KEY-1, R-KEY-3: key mode ${mode} loads into the pad and every check value passes (exit 0)`, async () => {
+      const r = await runCli(['signon', '--config', config(await pad(), terminalId, mode)]);
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      assert.match(r.stdout, /sign-on: 39=00/);
+      const rows = r.stdout.split('\n').filter((l) => /PASS|FAIL/.test(l));
+      assert.equal(rows.length, mode === '004' ? 3 : 2);
+      assert.ok(rows.every((l) => / PASS$/.test(l)), r.stdout);
+      for (const l of rows) {
+        const [, , expected, device] = l.split(/\s+/);
+        assert.equal(expected, device, 'device check value equals field 62');
+      }
+      assert.ok(!r.stdout.includes(TMK.slice(0, 12)));
+    });
+  }
+
+  it('--then-sale proves the loaded keys with a sale the simulator approves (MAC and PIN block from the pad)', async () => {
+    const r = await runCli(['signon', '--config', config(await pad(), '12345678', '003'), '--then-sale', '1234', '--json'], '', { CARD_PIN: CARD.pin });
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const out = JSON.parse(r.stdout);
+    assert.deepEqual(out.sale, { responseCode: '00', macOk: true });
+    assert.equal(out.pass, true);
+    assert.ok(!r.stdout.includes(CARD.pan) && !r.stdout.includes(CARD.pin.repeat(1) + '"'), 'no PAN or PIN in the output');
+  });
+
+  it('R-KEY-2: a key the pad stores corrupted fails with exit 1 and is not left active', async () => {
+    const padPath = await pad('corrupt-key');
+    const r = await runCli(['signon', '--config', config(padPath, '12345678', '003')]);
+    assert.equal(r.code, 1);
+    assert.match(r.stdout, /pin +0 .* FAIL/);
+  });
+
+  it('R-PAD-1: NAKs and silence are retried; a pad that never answers is reported', async () => {
+    const retried = await runCli(['signon', '--config', config(await pad('nak:2', 'silent:1'), '12345678', '003')]);
+    assert.equal(retried.code, 0, retried.stdout + retried.stderr);
+    const dead = await runCli(['signon', '--config', config(await pad('silent:50'), '12345678', '003')]);
+    assert.equal(dead.code, 1);
+    assert.match(dead.stdout, /FAIL .*PINPAD_NO_ANSWER/);
+  });
+
+  it('--verify-only reads the check values in the pad', async () => {
+    const padPath = await pad();
+    const cfg = config(padPath, '12345678', '003');
+    const loaded = await runCli(['signon', '--config', cfg, '--json']);
+    const keys = JSON.parse(loaded.stdout).keys as { type: string; slot: number; device: string }[];
+    const verify = await runCli(['signon', '--config', cfg, '--verify-only', '--json']);
+    assert.equal(verify.code, 0, verify.stderr);
+    const read = JSON.parse(verify.stdout).keys as { type: string; slot: number; device: string }[];
+    assert.deepEqual(
+      read.map((k) => [k.type, k.slot, k.device]),
+      keys.map((k) => [k.type, k.slot, k.device]),
+    );
+  });
+
+  it('R-KEY-3: slots that are not a pair of the pad profile are a config error naming the key path', async () => {
+    const r = await runCli(['signon', '--config', config('tcp://127.0.0.1:1', '12345678', '003', { pin: 0, mac: 5, track: 2 })]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /keys\.pinpad\.slots: PIN slot 0 and MAC slot 5 are not a pair/);
+  });
+});
