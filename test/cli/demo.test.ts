@@ -11,6 +11,8 @@ describe('cli: nacbridge demo (npm start)', () => {
     assert.match(r.stdout, /ANI 50582613 DNIS 61651108 {2}TPDU 0003->0001/, 'dial block and line address on the way out');
     assert.match(r.stdout, /pin +0 +[0-9A-F]{8} +[0-9A-F]{8} +PASS/);
     assert.match(r.stdout, /POS 2 +reversal \(98\) +00 +ok/);
+    assert.match(r.stdout, /POS 1 key loading into szzt-emulator on tcp:/);
+    assert.match(r.stdout, /POS 2 +sale, wrong PIN +55/);
     assert.match(r.stdout, /keys loaded and proved: yes; every transaction as expected: yes/);
     assert.ok(!r.stdout.includes('CA5D92598DCA48CE'), 'no TMK');
     assert.ok(!r.stdout.includes('6212142000000000012'), 'no full PAN');

@@ -90,6 +90,18 @@ describe('cli: nacbridge signon with the emulated PIN pad against the platform s
     assert.ok(!r.stdout.includes(CARD.pan) && !r.stdout.includes(CARD.pin.repeat(1) + '"'), 'no PAN or PIN in the output');
   });
 
+  it('no key, PIN, PIN block or full PAN in the output or the debug log of a sign-on with a sale', async () => {
+    const r = await runCli(['signon', '--config', config(await pad(), '12345678', '003'), '--then-sale', '100'], '', {
+      CARD_PIN: CARD.pin,
+      DEBUG: 'nacbridge:*',
+    });
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(r.stderr.length > 0, 'the debug log ran');
+    const everything = r.stdout + r.stderr;
+    for (const secret of [TMK, CARD.pan, `PIN ${CARD.pin}`, CARD.pin + 'FFFF']) assert.ok(!everything.includes(secret), `leaked ${secret.slice(0, 4)}...`);
+    assert.ok(!/\b2[0-9A-F]{15}\b/.test(everything.replace(/\x1b\[[0-9;]*m/g, '')), 'no command text with key material');
+  });
+
   it('R-KEY-2: a key the pad stores corrupted fails with exit 1 and is not left active', async () => {
     const padPath = await pad('corrupt-key');
     const r = await runCli(['signon', '--config', config(padPath, '12345678', '003')]);
