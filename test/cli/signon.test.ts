@@ -102,6 +102,41 @@ describe('cli: nacbridge signon with the emulated PIN pad against the platform s
     assert.ok(!/\b2[0-9A-F]{15}\b/.test(everything.replace(/\x1b\[[0-9;]*m/g, '')), 'no command text with key material');
   });
 
+  it('R-KEY-2: a field 62 with a flipped byte fails with exit 1 and leaves no bad key active', async () => {
+    const file = path.join(dir, 'platform-flip.json');
+    // bad-mac flips the response's last byte: in an 0810 that is field 62's MAC-key check value.
+    writeFileSync(
+      file,
+      JSON.stringify({
+        listen: [{ host: '127.0.0.1', port: 0, allow: ['127.0.0.1'] }],
+        terminals: [{ terminalId: '12345678', merchantId: '123456789012345', tmk: TMK }],
+        faults: [{ mti: '0800', action: 'bad-mac' }],
+      }),
+    );
+    const flipping = new CliProcess(['sim', 'platform', '--config', file]);
+    try {
+      const port = Number((await flipping.waitFor(/127\.0\.0\.1:(\d+)/))[1]);
+      const cfg = path.join(dir, 'signon-flip.json');
+      writeFileSync(
+        cfg,
+        JSON.stringify({
+          platform: { links: [{ host: '127.0.0.1', port }], allowSingleLink: true },
+          terminal: { terminalId: '12345678', merchantId: '123456789012345', keyMode: '003' },
+          keys: { pinpad: { port: await pad(), profile: 'szzt-emulator', masterIndex: 1, slots: { pin: 0, mac: 4 } } },
+        }),
+      );
+      const r = await runCli(['signon', '--config', cfg, '--json']);
+      assert.equal(r.code, 1);
+      const out = JSON.parse(r.stdout);
+      assert.deepEqual(out.keys.map((k: { type: string; pass: boolean }) => [k.type, k.pass]), [['pin', true], ['mac', false]]);
+      const verify = await runCli(['signon', '--config', cfg, '--verify-only']);
+      assert.equal(verify.code, 2, 'the failed MAC key was erased: reading it back finds nothing');
+      assert.match(verify.stderr, /read mac key check value refused: E4 key not found/);
+    } finally {
+      await flipping.stop();
+    }
+  });
+
   it('R-KEY-2: a key the pad stores corrupted fails with exit 1 and is not left active', async () => {
     const padPath = await pad('corrupt-key');
     const r = await runCli(['signon', '--config', config(padPath, '12345678', '003')]);

@@ -138,6 +138,11 @@ describe('pinpad/szzt driver against the emulator over a real pty', function () 
     assert.equal(emulator.storedCheckValue(pad.keyIndex(0)), null);
   });
 
+  it('R-KEY-4: loading a master key in clear (bench use) answers its check value', async () => {
+    const master = SecretKey.fromHex('0123456789ABCDEFFEDCBA9876543210');
+    assert.equal(toHex(await pad.loadMasterKey(3, master)), '08D7B4FB');
+  });
+
   it('R-PAD-1: NAKs and silence are retried, then succeed', async () => {
     emulator.inject({ kind: 'nak', times: 2 });
     emulator.inject({ kind: 'silent', times: 1 });
