@@ -9,10 +9,10 @@ import { buildTerminalMessage, readTerminalMessage } from '../iso8583/terminal-m
 import { SecretKey } from '../crypto/secret-key';
 import { loadPinPadProfile } from '../pinpad/profile';
 import { SzztPinPad } from '../pinpad/szzt-driver';
-import { Terminal, type TransactionResult } from '../terminal/terminal';
+import type { TransactionResult } from '../terminal/terminal';
 import { asyncFrameChannel } from '../terminal/channels';
 import { startPinPadSim } from '../../tools/pinpad-sim/runner';
-import { BENCH_CARD, BENCH_TMK, startSimBench, terminalIdOf } from '../../tools/sim-bench/bench';
+import { BENCH_CARD, BENCH_TMK, benchTerminal, startSimBench, terminalIdOf } from '../../tools/sim-bench/bench';
 
 /**
  * npm start: the simulated bench on loopback, with no hardware and no socat. The platform
@@ -89,20 +89,7 @@ async function bench(codec: MessageCodec): Promise<boolean> {
 
     const card = { pan: BENCH_CARD.pan };
     const call = await b.dial(0, '50582613');
-    const terminalA = new Terminal({
-      codec,
-      channel: asyncFrameChannel(call.pos, 10_000),
-      store: pad,
-      terminalId: terminalIdOf(0),
-      merchantId: '123456789012345',
-      keyMode: '003',
-      macAlgorithm: 'unionpay-ecb',
-      masterIndex: 1,
-      slots: { pin: 0, mac: 4 },
-      tpdu: { id: 0x60, destination: '0003', originator: '0000' },
-      header: '603100310000',
-    });
-    const a = { terminal: terminalA };
+    const a = { terminal: benchTerminal(0, codec, asyncFrameChannel(call.pos, 10_000), pad) };
     const signOnA = await a.terminal.signOn();
     note('POS 1', 'sign-on', signOnA);
     out('');

@@ -30,6 +30,10 @@ export interface ConnectionCounters {
   discardedBytes: number;
 }
 
+export function zeroConnectionCounters(): ConnectionCounters {
+  return { framesIn: 0, framesOut: 0, bytesIn: 0, bytesOut: 0, keepalivesIn: 0, keepalivesOut: 0, framingErrors: 0, discardedBytes: 0 };
+}
+
 export interface FramedConnectionOptions {
   prefix: LengthPrefix;
   maxLength?: number;
@@ -57,16 +61,7 @@ export interface FramedConnectionEvents {
  * reconnecting (R-IDLE-4). A keep-alive is never answered with one.
  */
 export class FramedConnection extends EventEmitter<FramedConnectionEvents> {
-  readonly counters: ConnectionCounters = {
-    framesIn: 0,
-    framesOut: 0,
-    bytesIn: 0,
-    bytesOut: 0,
-    keepalivesIn: 0,
-    keepalivesOut: 0,
-    framingErrors: 0,
-    discardedBytes: 0,
-  };
+  readonly counters: ConnectionCounters = zeroConnectionCounters();
   readonly remoteAddress: string;
   readonly openedAt: number;
   private readonly socket: Socket;

@@ -4,7 +4,7 @@ import createDebug from 'debug';
 import { systemClock, type Clock, type TimerHandle } from '../clock';
 import { lengthPrefix, DEFAULT_MAX_FRAME_LENGTH, type FramingName } from '../codec/length-prefix';
 import { Backoff } from './backoff';
-import { FramedConnection, type CloseReason, type ConnectionCounters } from './framed-connection';
+import { FramedConnection, zeroConnectionCounters, type CloseReason, type ConnectionCounters } from './framed-connection';
 
 const log = createDebug('nacbridge:link');
 
@@ -41,19 +41,6 @@ export interface LinkEvents {
   frame: [payload: Buffer, link: Link];
 }
 
-const ZERO_COUNTERS: LinkCounters = {
-  framesIn: 0,
-  framesOut: 0,
-  bytesIn: 0,
-  bytesOut: 0,
-  keepalivesIn: 0,
-  keepalivesOut: 0,
-  framingErrors: 0,
-  discardedBytes: 0,
-  connects: 0,
-  connectFailures: 0,
-  disconnects: 0,
-};
 
 /**
  * One duplex long connection to one host, as a client (R-CONN-2, R-CONN-3): once up it stays up;
@@ -71,7 +58,7 @@ export class Link extends EventEmitter<LinkEvents> {
   private timer: TimerHandle | null = null;
   private connectTimer: TimerHandle | null = null;
   private upSince: number | null = null;
-  private readonly totals: LinkCounters = { ...ZERO_COUNTERS };
+  private readonly totals: LinkCounters = { ...zeroConnectionCounters(), connects: 0, connectFailures: 0, disconnects: 0 };
 
   constructor(options: LinkOptions) {
     super();

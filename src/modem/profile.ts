@@ -1,6 +1,5 @@
-import { readdirSync } from 'node:fs';
-import * as path from 'node:path';
 import { z } from 'zod';
+import { listProfiles, profileFile } from '../config/hardware';
 import { loadConfigFile } from '../config/load';
 
 /**
@@ -40,29 +39,10 @@ export const modemProfileSchema = z
 
 export type ModemProfile = z.infer<typeof modemProfileSchema>;
 
-/** hardware/modems beside dist/ (built) or the source tree. */
-export function modemProfileDir(): string {
-  let dir = __dirname;
-  for (let i = 0; i < 6; i++) {
-    const candidate = path.join(dir, 'hardware', 'modems');
-    try {
-      readdirSync(candidate);
-      return candidate;
-    } catch {
-      dir = path.dirname(dir);
-    }
-  }
-  throw new Error('hardware/modems not found');
-}
-
 export function listModemProfiles(): string[] {
-  return readdirSync(modemProfileDir())
-    .filter((f) => f.endsWith('.json'))
-    .map((f) => f.replace(/\.json$/, ''))
-    .sort();
+  return listProfiles('modems');
 }
 
 export function loadModemProfile(name: string): ModemProfile {
-  if (!/^[a-z0-9-]+$/.test(name)) throw new Error(`modem profile name ${JSON.stringify(name)} is not a profile file name`);
-  return loadConfigFile(modemProfileSchema, path.join(modemProfileDir(), `${name}.json`));
+  return loadConfigFile(modemProfileSchema, profileFile('modems', name));
 }

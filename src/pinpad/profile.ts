@@ -1,6 +1,5 @@
-import { readdirSync } from 'node:fs';
-import * as path from 'node:path';
 import { z } from 'zod';
+import { listProfiles, profileFile } from '../config/hardware';
 import { loadConfigFile } from '../config/load';
 
 /**
@@ -28,28 +27,10 @@ export const pinPadProfileSchema = z
 
 export type PinPadProfile = z.infer<typeof pinPadProfileSchema>;
 
-function profileDir(): string {
-  let dir = __dirname;
-  for (let i = 0; i < 6; i++) {
-    const candidate = path.join(dir, 'hardware', 'pinpads');
-    try {
-      readdirSync(candidate);
-      return candidate;
-    } catch {
-      dir = path.dirname(dir);
-    }
-  }
-  throw new Error('hardware/pinpads not found');
-}
-
 export function listPinPadProfiles(): string[] {
-  return readdirSync(profileDir())
-    .filter((f) => f.endsWith('.json'))
-    .map((f) => f.replace(/\.json$/, ''))
-    .sort();
+  return listProfiles('pinpads');
 }
 
 export function loadPinPadProfile(name: string): PinPadProfile {
-  if (!/^[a-z0-9-]+$/.test(name)) throw new Error(`PIN pad profile name ${JSON.stringify(name)} is not a profile file name`);
-  return loadConfigFile(pinPadProfileSchema, path.join(profileDir(), `${name}.json`));
+  return loadConfigFile(pinPadProfileSchema, profileFile('pinpads', name));
 }

@@ -6,7 +6,8 @@ import { unionpayPos } from '../../src/iso8583/specs/unionpay-pos';
 import { loadModemProfile } from '../../src/modem/profile';
 import { nacConfigSchema, type NacConfig } from '../../src/nac/config';
 import { Nac } from '../../src/nac/nac';
-import { Terminal } from '../../src/terminal/terminal';
+import type { KeyStore } from '../../src/crypto/key-store';
+import { Terminal, type RequestChannel } from '../../src/terminal/terminal';
 import { callPair, type CallEnd } from '../modem-sim/call-pair';
 import type { EmulatorOptions, ModemEmulator } from '../modem-sim/emulator';
 import { TcpModemServer } from '../modem-sim/tcp-serial-server';
@@ -64,6 +65,23 @@ export interface SimBench {
   /** Dial line i from a POS presenting `number` as caller ID (null: none); resolves once connected. */
   dial(i: number, number: string | null, format?: 'formatted' | 'mdmf' | 'sdmf' | 'dtmf' | 'private'): Promise<PosCall>;
   close(): Promise<void>;
+}
+
+/** The terminal of bench POS i: its ids, key mode 003, PIN slot 0 paired with MAC slot 4. */
+export function benchTerminal(i: number, codec: MessageCodec, channel: RequestChannel, store: KeyStore): Terminal {
+  return new Terminal({
+    codec,
+    channel,
+    store,
+    terminalId: terminalIdOf(i),
+    merchantId: '123456789012345',
+    keyMode: '003',
+    macAlgorithm: 'unionpay-ecb',
+    masterIndex: 1,
+    slots: { pin: 0, mac: 4 },
+    tpdu: { id: 0x60, destination: '0003', originator: '0000' },
+    header: '603100310000',
+  });
 }
 
 async function until(condition: () => boolean, what: string, ms: number): Promise<void> {
@@ -133,19 +151,7 @@ export async function startSimBench(options: SimBenchOptions): Promise<SimBench>
       const store = new SoftwareKeyStore(`POS ${i + 1} key store`);
       stores.push(store);
       await store.loadMasterKey(1, SecretKey.fromHex(BENCH_TMK));
-      const terminal = new Terminal({
-        codec,
-        channel: asyncFrameChannel(pos, options.posTimeoutMs ?? 10_000, systemClock),
-        store,
-        terminalId: terminalIdOf(i),
-        merchantId: '123456789012345',
-        keyMode: '003',
-        macAlgorithm: 'unionpay-ecb',
-        masterIndex: 1,
-        slots: { pin: 0, mac: 4 },
-        tpdu: { id: 0x60, destination: '0003', originator: '0000' },
-        header: '603100310000',
-      });
+      const terminal = benchTerminal(i, codec, asyncFrameChannel(pos, options.posTimeoutMs ?? 10_000, systemClock), store);
       return { pos, terminal, store };
     },
     async close() {
