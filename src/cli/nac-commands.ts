@@ -5,6 +5,10 @@ import { SerialPort } from 'serialport';
 import { loadConfigFile } from '../config/load';
 import { configWarnings, nacConfigSchema, type NacConfig } from '../nac/config';
 import { Nac } from '../nac/nac';
+import { startStatusServer } from '../nac/observability';
+import { FrameTrace } from '../nac/trace';
+import { MessageCodec } from '../iso8583/codec';
+import { unionpayPos } from '../iso8583/specs/unionpay-pos';
 import { loadModemProfile } from '../modem/profile';
 import { stopSignal } from './sim-commands';
 
@@ -78,10 +82,12 @@ export function registerNacCommands(program: Command): void {
     .command('run')
     .description('run the NAC: modem lines, terminal listener, links to the platform hosts')
     .requiredOption('--config <file>', 'NAC configuration (JSON or YAML)')
-    .action(async (options: { config: string }) => {
+    .option('--trace <file>', 'write every relayed frame (time, line, host, direction, hex and decoded; redacted) as JSON lines')
+    .action(async (options: { config: string; trace?: string }) => {
       const config = loadNacConfig(options.config);
       for (const w of configWarnings(config)) process.stderr.write(`nacbridge: ${w}\n`);
       const nac = new Nac(config);
+      const trace = options.trace ? new FrameTrace(options.trace, nac.relay, new MessageCodec(unionpayPos)) : null;
       for (const { line } of nac.lines) {
         line.on('state', (state, detail) => process.stdout.write(`line ${line.name} ${state}${detail ? ` (${detail})` : ''}\n`));
       }
@@ -89,15 +95,19 @@ export function registerNacCommands(program: Command): void {
         route.group.on('link-state', (link, state) => process.stdout.write(`host ${name} link ${link.name} ${state}\n`));
       }
       await nac.start();
+      const status = config.status ? await startStatusServer(nac, config.status.host, config.status.port) : null;
+      if (status) process.stdout.write(`status on http://${config.status?.host}:${status.port}/status and /metrics\n`);
       process.stdout.write(
         `nacbridge NAC running: ${config.lines.length} line(s), ${config.hosts.length} host(s)` +
           (nac.listener ? `, terminals on ${config.terminalListener?.host}:${nac.listener.boundPort}` : '') +
           '\n',
       );
       const signal = await stopSignal();
-      process.stdout.write(`nacbridge NAC stopping (${signal})\n`);
-      await nac.close();
-      process.stdout.write(`relay: ${JSON.stringify(nac.relay.counters)}\n`);
+      process.stdout.write(`nacbridge NAC stopping (${signal}): no new calls, in-flight requests get ${config.shutdownSeconds} s\n`);
+      const left = await nac.drain(config.shutdownSeconds * 1000);
+      await status?.close();
+      await trace?.close();
+      process.stdout.write(`relay: ${JSON.stringify(nac.relay.counters)}${left > 0 ? `; ${left} request(s) still in flight at the deadline` : ''}\n`);
     });
 
   program

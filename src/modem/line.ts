@@ -89,6 +89,7 @@ export class ModemLine extends EventEmitter<ModemLineEvents> {
   private early: Buffer[] = [];
   private timers: Partial<Record<'retry' | 'probe' | 'ring' | 'answer' | 'inactivity' | 'dcd', TimerHandle>> = {};
   private closing = false;
+  private answering = true;
 
   constructor(options: ModemLineOptions) {
     super();
@@ -109,6 +110,11 @@ export class ModemLine extends EventEmitter<ModemLineEvents> {
 
   start(): void {
     void this.openPort();
+  }
+
+  /** Stop answering new calls (shutdown): rings are counted and left to ring out. */
+  stopAnswering(): void {
+    this.answering = false;
   }
 
   private setState(state: LineState, detail?: string): void {
@@ -250,7 +256,7 @@ export class ModemLine extends EventEmitter<ModemLineEvents> {
 
   private async answer(): Promise<void> {
     const channel = this.channel;
-    if (this.currentState !== 'ringing' || channel === null) return;
+    if (this.currentState !== 'ringing' || channel === null || !this.answering) return;
     this.cancel('ring');
     this.cancel('answer');
     this.setState('answering');

@@ -65,6 +65,10 @@ export const nacConfigSchema = z
       })
       .strict()
       .optional(),
+    /** HTTP endpoint with /metrics (Prometheus) and /status (JSON). */
+    status: z.object({ host: z.string().min(1), port: z.number().int().min(0).max(65535) }).strict().optional(),
+    /** SIGTERM lets relayed requests finish for this long before hanging up and closing. */
+    shutdownSeconds: z.number().nonnegative().default(10),
   })
   .strict()
   .superRefine((config, ctx) => {

@@ -42,6 +42,20 @@ export class Nac {
     log('NAC started: %d line(s), %d host(s)%s', this.config.lines.length, this.config.hosts.length, this.listener ? `, terminals on port ${this.listener.boundPort}` : '');
   }
 
+  /**
+   * Graceful stop (SIGTERM): answer no new calls, let relayed requests finish up to the
+   * deadline, then hang up every line and close the links. Resolves with what was still in flight.
+   */
+  async drain(deadlineMs: number): Promise<number> {
+    for (const l of this.lines) l.line.stopAnswering();
+    const until = Date.now() + deadlineMs;
+    while (this.relay.inFlight > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    const left = this.relay.inFlight;
+    if (left > 0) log('drain: %d request(s) still in flight at the deadline', left);
+    await this.close();
+    return left;
+  }
+
   async close(): Promise<void> {
     await this.listener?.close();
     await Promise.all(this.lines.map((l) => l.line.close()));

@@ -85,6 +85,7 @@ export class Relay extends EventEmitter<RelayEvents> {
   private readonly byNii = new Map<string, HostRoute>();
   private defaultHost: HostRoute | null = null;
   private readonly clock: Clock;
+  private inFlightCount = 0;
 
   constructor(options: RelayOptions) {
     super();
@@ -138,8 +139,22 @@ export class Relay extends EventEmitter<RelayEvents> {
     this.emit('drop', reason, detail, session);
   }
 
+  /** Requests relayed and not yet answered or dropped. */
+  get inFlight(): number {
+    return this.inFlightCount;
+  }
+
   /** A frame (TPDU + data) from a terminal. Resolves when it has been answered or dropped. */
   async request(session: TerminalSession, frame: Buffer): Promise<void> {
+    this.inFlightCount++;
+    try {
+      await this.relay(session, frame);
+    } finally {
+      this.inFlightCount--;
+    }
+  }
+
+  private async relay(session: TerminalSession, frame: Buffer): Promise<void> {
     let envelope: TerminalEnvelope;
     try {
       envelope = readTerminalEnvelope(frame);

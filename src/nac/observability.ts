@@ -1,0 +1,158 @@
+import { createServer, type Server } from 'node:http';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Nac } from './nac';
+
+/**
+ * What a field box shows from afar: /metrics in Prometheus format and /status as JSON. Counters
+ * that nacbridge already keeps are read at scrape time, so the relay's hot path does no extra work
+ * beyond one histogram observation per response.
+ */
+export function nacRegistry(nac: Nac): Registry {
+  const registry = new Registry();
+  const lineLabels = ['line'] as const;
+
+  const fromCounters = <L extends string>(
+    name: string,
+    help: string,
+    labelNames: readonly L[],
+    read: () => [Record<L, string>, number][],
+  ): Counter<L> =>
+    new Counter<L>({
+      name,
+      help,
+      labelNames,
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const [labels, value] of read()) this.inc(labels as never, value);
+      },
+    });
+
+  fromCounters('nacbridge_calls_offered_total', 'Incoming calls (first RING)', lineLabels, () => nac.lines.map((l) => [{ line: l.line.name }, l.line.counters.callsOffered]));
+  fromCounters('nacbridge_calls_answered_total', 'Calls answered (CONNECT)', lineLabels, () => nac.lines.map((l) => [{ line: l.line.name }, l.line.counters.callsAnswered]));
+  fromCounters('nacbridge_caller_id_total', 'Answered calls by caller ID presence', ['line', 'present'] as const, () =>
+    nac.lines.flatMap((l) => [
+      [{ line: l.line.name, present: 'true' }, l.line.counters.callerIdPresent],
+      [{ line: l.line.name, present: 'false' }, l.line.counters.callerIdAbsent],
+    ]),
+  );
+  fromCounters('nacbridge_frames_total', 'Frames by where and direction', ['where', 'name', 'direction'] as const, () => [
+    ...nac.lines.flatMap((l) => [
+      [{ where: 'line', name: l.line.name, direction: 'in' }, l.counters.framesIn] as [Record<'where' | 'name' | 'direction', string>, number],
+      [{ where: 'line', name: l.line.name, direction: 'out' }, l.counters.framesOut] as [Record<'where' | 'name' | 'direction', string>, number],
+    ]),
+    ...[...nac.relay.hosts.values()].flatMap((h) =>
+      h.group.links.flatMap((link) => [
+        [{ where: 'link', name: link.name, direction: 'in' }, link.counters.framesIn] as [Record<'where' | 'name' | 'direction', string>, number],
+        [{ where: 'link', name: link.name, direction: 'out' }, link.counters.framesOut] as [Record<'where' | 'name' | 'direction', string>, number],
+      ]),
+    ),
+  ]);
+  fromCounters('nacbridge_bytes_total', 'Bytes by where and direction', ['where', 'name', 'direction'] as const, () => [
+    ...nac.lines.flatMap((l) => [
+      [{ where: 'line', name: l.line.name, direction: 'in' }, l.line.counters.bytesIn] as [Record<'where' | 'name' | 'direction', string>, number],
+      [{ where: 'line', name: l.line.name, direction: 'out' }, l.line.counters.bytesOut] as [Record<'where' | 'name' | 'direction', string>, number],
+    ]),
+    ...[...nac.relay.hosts.values()].flatMap((h) =>
+      h.group.links.flatMap((link) => [
+        [{ where: 'link', name: link.name, direction: 'in' }, link.counters.bytesIn] as [Record<'where' | 'name' | 'direction', string>, number],
+        [{ where: 'link', name: link.name, direction: 'out' }, link.counters.bytesOut] as [Record<'where' | 'name' | 'direction', string>, number],
+      ]),
+    ),
+  ]);
+  fromCounters('nacbridge_link_reconnects_total', 'Link connections made after the first', ['link'] as const, () =>
+    [...nac.relay.hosts.values()].flatMap((h) => h.group.links.map((l) => [{ link: l.name }, Math.max(0, l.counters.connects - 1)] as [Record<'link', string>, number])),
+  );
+  fromCounters('nacbridge_keepalives_total', 'Keep-alives by link and direction', ['link', 'direction'] as const, () =>
+    [...nac.relay.hosts.values()].flatMap((h) =>
+      h.group.links.flatMap((l) => [
+        [{ link: l.name, direction: 'sent' }, l.counters.keepalivesOut] as [Record<'link' | 'direction', string>, number],
+        [{ link: l.name, direction: 'received' }, l.counters.keepalivesIn] as [Record<'link' | 'direction', string>, number],
+      ]),
+    ),
+  );
+  fromCounters('nacbridge_responses_total', 'How relayed requests ended, by host', ['host', 'outcome'] as const, () =>
+    [...nac.relay.hosts.values()].flatMap((h) => [
+      [{ host: h.config.name, outcome: 'answered' }, h.counters.responses] as [Record<'host' | 'outcome', string>, number],
+      [{ host: h.config.name, outcome: 'unmatched' }, h.group.counters.unmatched] as [Record<'host' | 'outcome', string>, number],
+      ...Object.entries(h.counters.dropped).map(([reason, n]) => [{ host: h.config.name, outcome: `dropped:${reason}` }, n ?? 0] as [Record<'host' | 'outcome', string>, number]),
+    ]),
+  );
+  new Gauge({
+    name: 'nacbridge_link_up',
+    help: 'Link state: 1 up, 0 otherwise',
+    labelNames: ['host', 'link', 'state'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const h of nac.relay.hosts.values()) for (const l of h.group.links) this.set({ host: h.config.name, link: l.name, state: l.state }, l.isUp ? 1 : 0);
+    },
+  });
+  const latency = new Histogram({
+    name: 'nacbridge_relay_latency_seconds',
+    help: 'Time from a request leaving for the host to its response reaching the terminal',
+    labelNames: ['host'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [registry],
+  });
+  nac.relay.on('response', (_s, host, _p, ms) => latency.observe({ host }, ms / 1000));
+  return registry;
+}
+
+export function nacStatus(nac: Nac): unknown {
+  return {
+    lines: nac.lines.map((l) => {
+      const call = l.line.currentCall;
+      return {
+        name: l.line.name,
+        address: l.address,
+        dnis: l.dnis,
+        state: l.line.state,
+        call: call ? { callerId: call.callerId?.number ?? null, callerIdAbsent: call.callerId?.absent ?? null, connect: call.connect, since: new Date(call.startedAt).toISOString() } : null,
+        counters: { ...l.line.counters, ...l.counters },
+      };
+    }),
+    hosts: [...nac.relay.hosts.values()].map((h) => ({
+      name: h.config.name,
+      pending: h.group.pendingCount,
+      links: h.group.links.map((l) => ({ name: l.name, address: l.address, state: l.state, uptimeSeconds: l.uptimeMs === null ? null : Math.round(l.uptimeMs / 1000), counters: l.counters })),
+      counters: { ...h.counters, group: h.group.counters },
+    })),
+    terminalListener: nac.listener ? { port: nac.listener.boundPort, counters: nac.listener.counters } : null,
+    relay: { ...nac.relay.counters, inFlight: nac.relay.inFlight },
+  };
+}
+
+/** The HTTP endpoint of config `status`: GET /metrics and GET /status. */
+export async function startStatusServer(nac: Nac, host: string, port: number): Promise<{ port: number; close(): Promise<void> }> {
+  const registry = nacRegistry(nac);
+  const server: Server = createServer((req, res) => {
+    const url = (req.url ?? '').split('?')[0];
+    if (req.method === 'GET' && url === '/metrics') {
+      registry.metrics().then(
+        (text) => {
+          res.writeHead(200, { 'content-type': registry.contentType });
+          res.end(text);
+        },
+        () => {
+          res.writeHead(500);
+          res.end();
+        },
+      );
+      return;
+    }
+    if (req.method === 'GET' && url === '/status') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(nacStatus(nac)));
+      return;
+    }
+    res.writeHead(404, { 'content-type': 'text/plain' });
+    res.end('try /metrics or /status\n');
+  });
+  await new Promise<void>((resolve) => server.listen(port, host, () => resolve()));
+  const a = server.address();
+  return {
+    port: typeof a === 'object' && a !== null ? a.port : port,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}

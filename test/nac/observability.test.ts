@@ -1,0 +1,101 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { get } from 'node:http';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { MessageCodec } from '../../src/iso8583/codec';
+import { unionpayPos } from '../../src/iso8583/specs/unionpay-pos';
+import { startStatusServer } from '../../src/nac/observability';
+import { FrameTrace } from '../../src/nac/trace';
+import { BENCH_CARD, BENCH_TMK, startSimBench, type SimBench } from '../../tools/sim-bench/bench';
+import { until } from '../support/wait';
+
+function fetch(port: number, urlPath: string): Promise<{ status: number; type: string; body: string }> {
+  return new Promise((resolve, reject) => {
+    get({ host: '127.0.0.1', port, path: urlPath }, (res) => {
+      let body = '';
+      res.setEncoding('utf8').on('data', (s: string) => (body += s));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, type: String(res.headers['content-type']), body }));
+    }).on('error', reject);
+  });
+}
+
+describe('NAC observability: /metrics, /status, --trace, graceful drain', function () {
+  this.timeout(20_000);
+  let bench: SimBench;
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'nacbridge-obs-'));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  afterEach(async () => {
+    await bench?.close();
+  });
+
+  it('/metrics (Prometheus) and /status (JSON) read over HTTP during a run', async () => {
+    bench = await startSimBench({ lines: 1 });
+    const status = await startStatusServer(bench.nac, '127.0.0.1', 0);
+    try {
+      const call = await bench.dial(0, '50582613');
+      const during = JSON.parse((await fetch(status.port, '/status')).body);
+      assert.equal(during.lines[0].state, 'connected');
+      assert.equal(during.lines[0].call.callerId, '50582613');
+      assert.deepEqual(during.hosts[0].links.map((l: { state: string }) => l.state), ['up', 'up']);
+      assert.equal(typeof during.hosts[0].links[0].uptimeSeconds, 'number');
+      await call.terminal.signOn();
+      await call.terminal.sale({ pan: BENCH_CARD.pan }, '100', BENCH_CARD.pin);
+      const metrics = await fetch(status.port, '/metrics');
+      assert.equal(metrics.status, 200);
+      assert.match(metrics.type, /^text\/plain/);
+      const text = metrics.body;
+      assert.match(text, /nacbridge_calls_offered_total\{line="line1"\} 1/);
+      assert.match(text, /nacbridge_calls_answered_total\{line="line1"\} 1/);
+      assert.match(text, /nacbridge_caller_id_total\{line="line1",present="true"\} 1/);
+      assert.match(text, /nacbridge_frames_total\{where="line",name="line1",direction="in"\} 2/);
+      assert.match(text, /nacbridge_responses_total\{host="cups",outcome="answered"\} 2/);
+      assert.match(text, /nacbridge_link_up\{host="cups",link="cups-1",state="up"\} 1/);
+      assert.match(text, /nacbridge_relay_latency_seconds_count\{host="cups"\} 2/);
+      assert.match(text, /nacbridge_keepalives_total\{link="cups-1",direction="sent"\} 0/);
+      assert.equal((await fetch(status.port, '/nope')).status, 404);
+      assert.ok(!text.includes(BENCH_CARD.pan) && !text.includes(BENCH_TMK));
+    } finally {
+      await status.close();
+    }
+  });
+
+  it('--trace writes every relayed frame with hex and decoded fields, redacted', async () => {
+    bench = await startSimBench({ lines: 1 });
+    const file = path.join(dir, 'trace.jsonl');
+    const trace = new FrameTrace(file, bench.nac.relay, new MessageCodec(unionpayPos));
+    const call = await bench.dial(0, '50582613');
+    await call.terminal.signOn();
+    await call.terminal.sale({ pan: BENCH_CARD.pan }, '100', BENCH_CARD.pin);
+    await trace.close();
+    const lines = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    assert.deepEqual(lines.map((l) => [l.direction, l.decoded.mti]), [
+      ['to-host', '0800'],
+      ['to-terminal', '0810'],
+      ['to-host', '0200'],
+      ['to-terminal', '0210'],
+    ]);
+    assert.equal(lines[0].decoded.dialMonitor.ani, '50582613');
+    assert.equal(lines[1].decoded.fields['62'], '***');
+    assert.match(lines[1].hex, /\*{80}/, 'field 62 bytes starred in the hex');
+    assert.equal(lines[2].decoded.fields['2'], '621214*********0012');
+    assert.equal(lines[2].decoded.fields['52'], '***');
+    const all = readFileSync(file, 'utf8');
+    // BCD hex shows a PAN's digits as they are, so this covers the hex as well as the decoded form.
+    assert.ok(!all.includes(BENCH_CARD.pan), 'no full PAN, decoded or in hex digits');
+  });
+
+  it('drain: no new calls are answered, a request in flight is answered before the lines hang up', async () => {
+    bench = await startSimBench({ lines: 1, platform: { faults: [{ mti: '0800', action: 'delay', seconds: 0.4 }] } });
+    const call = await bench.dial(0, '50582613');
+    const echo = call.terminal.echo();
+    await until(() => bench.nac.relay.inFlight === 1, 'request in flight');
+    const left = await bench.nac.drain(5000);
+    assert.equal(left, 0);
+    assert.equal((await echo).responseCode, '00', 'answered during the drain');
+    assert.equal(bench.nac.lines[0].line.state, 'closed');
+  });
+});
