@@ -1,0 +1,86 @@
+/**
+ * npm run bench:failover: steady load through the NAC (TCP terminals -> terminal listener -> relay
+ * -> two links) while one link is killed every few seconds. Every request must end answered or
+ * timed out (counted); lost, a request with no outcome at all, must be 0.
+ */
+import { connect, type Socket } from 'node:net';
+import { nacConfigSchema } from '../../src/nac/config';
+import { Nac } from '../../src/nac/nac';
+import { encodeLengthPrefixed, binary2, LengthPrefixedDecoder } from '../../src/codec/length-prefix';
+import { LoopbackPlatform } from './loopback-platform';
+
+const seconds = Number(process.env.BENCH_SECONDS ?? 12);
+const terminals = Number(process.env.BENCH_TERMINALS ?? 50);
+const killEveryMs = Number(process.env.BENCH_KILL_EVERY_MS ?? 2000);
+const timeoutMs = 5000;
+
+/** TPDU 60 0003 0000, header, and a 0800 with a 3-byte body: enough for the relay, which never unpacks. */
+function request(n: number): Buffer {
+  const body = Buffer.from('600003000060310031000008000000000000000000' + (n % 0xffffff).toString(16).padStart(6, '0'), 'hex');
+  return encodeLengthPrefixed(binary2, body);
+}
+
+async function terminal(port: number, deadline: number, totals: { sent: number; answered: number; timedOut: number }): Promise<void> {
+  const socket: Socket = await new Promise((resolve, reject) => {
+    const s = connect({ host: '127.0.0.1', port }, () => resolve(s));
+    s.once('error', reject);
+  });
+  socket.setNoDelay(true);
+  const decoder = new LengthPrefixedDecoder(binary2);
+  let waiting: ((ok: boolean) => void) | null = null;
+  socket.on('data', (chunk) => decoder.push(chunk, (e) => e.type === 'frame' && waiting?.(true)));
+  let n = 0;
+  while (Date.now() < deadline) {
+    totals.sent++;
+    const ok = await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), timeoutMs);
+      waiting = (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      };
+      socket.write(request(n++));
+    });
+    waiting = null;
+    if (ok) totals.answered++;
+    else totals.timedOut++;
+  }
+  socket.destroy();
+}
+
+async function main(): Promise<void> {
+  const platform = new LoopbackPlatform();
+  const ports = await platform.start();
+  const nac = new Nac(
+    nacConfigSchema.parse({
+      hosts: [{ name: 'cups', default: true, links: ports.map((port) => ({ host: '127.0.0.1', port })), allowSingleLink: true, responseTimeoutSeconds: timeoutMs / 1000 - 1, dialMonitor: { enabled: true } }],
+      terminalListener: { host: '127.0.0.1', port: 0, allow: ['127.0.0.1'], addressFrom: '8001', addressTo: '8FFF' },
+    }),
+  );
+  await nac.start();
+  const group = [...nac.relay.hosts.values()][0].group;
+  while (group.upLinks.length < 2) await new Promise((r) => setTimeout(r, 5));
+
+  const totals = { sent: 0, answered: 0, timedOut: 0 };
+  let kills = 0;
+  const killer = setInterval(() => {
+    platform.kill(kills++ % 2);
+  }, killEveryMs);
+  const deadline = Date.now() + seconds * 1000;
+  await Promise.all(Array.from({ length: terminals }, () => terminal(nac.listener?.boundPort ?? 0, deadline, totals)));
+  clearInterval(killer);
+
+  const lost = totals.sent - totals.answered - totals.timedOut;
+  console.log(`bench:failover  node ${process.version}, ${seconds} s, ${terminals} terminals, one link killed every ${killEveryMs} ms (${kills} kills)\n`);
+  console.log(`requests sent:      ${totals.sent}`);
+  console.log(`answered:           ${totals.answered}`);
+  console.log(`timed out:          ${totals.timedOut}`);
+  console.log(`lost:               ${lost}   (target 0)`);
+  console.log(`NAC relay:          ${JSON.stringify(nac.relay.counters)}`);
+  console.log(`link group:         ${JSON.stringify(group.counters)}`);
+  console.log(`link reconnects:    ${group.links.map((l) => `${l.name} ${l.counters.connects - 1}`).join(', ')}`);
+  await nac.close();
+  await platform.close();
+  process.exitCode = lost === 0 ? 0 : 1;
+}
+
+void main();
