@@ -41,9 +41,13 @@ export interface LinkGroupOptions {
 }
 
 export interface LinkGroupCounters {
+  /** Requests that left on a link: each ends answered, timed out, or closed with the group. */
   sent: number;
   answered: number;
-  /** Requests that ended without an answer, by reason (timeout among them). */
+  /**
+   * Requests that ended without an answer, by reason: timeout and closed after sending;
+   * duplicate, unkeyed and no-link before anything was sent.
+   */
   failed: Record<FailureReason, number>;
   /** Responses that matched no pending request. */
   unmatched: number;

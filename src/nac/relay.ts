@@ -29,12 +29,22 @@ export interface TerminalSession {
   send(payload: Buffer): void;
 }
 
-export type DropReason = 'bad-frame' | 'no-route' | 'duplicate' | 'no-link' | 'timeout' | 'closed' | 'line-gone' | 'bad-response';
+/** Why a relayed request got no response to its terminal. */
+export type DropReason = 'duplicate' | 'no-link' | 'timeout' | 'closed' | 'line-gone' | 'bad-response';
+/** Why a terminal's frame was never relayed. */
+export type RejectReason = 'bad-frame' | 'no-route';
 
+/**
+ * The books: every relayed request ends as a response or a drop, so
+ * requests = responses + sum(dropped). Frames never relayed are `rejected`; responses nobody
+ * waits for (late answers to timed-out requests, strays) are `unmatched`.
+ */
 export interface RelayCounters {
   requests: number;
   responses: number;
   dropped: Partial<Record<DropReason, number>>;
+  rejected: Partial<Record<RejectReason, number>>;
+  unmatched: number;
 }
 
 export interface HostRoute {
@@ -49,7 +59,7 @@ export interface RelayEvents {
   request: [session: TerminalSession, host: string, payload: Buffer];
   /** A response delivered to its terminal (payload as delivered). */
   response: [session: TerminalSession, host: string, payload: Buffer, latencyMs: number];
-  drop: [reason: DropReason, detail: string, session: TerminalSession | null];
+  drop: [reason: DropReason | RejectReason | 'unmatched', detail: string, session: TerminalSession | null];
 }
 
 const TPDU_DESTINATION = 1;
@@ -81,7 +91,7 @@ export interface RelayOptions {
  */
 export class Relay extends EventEmitter<RelayEvents> {
   readonly hosts = new Map<string, HostRoute>();
-  readonly counters: RelayCounters = { requests: 0, responses: 0, dropped: {} };
+  readonly counters: RelayCounters = { requests: 0, responses: 0, dropped: {}, rejected: {}, unmatched: 0 };
   private readonly byNii = new Map<string, HostRoute>();
   private defaultHost: HostRoute | null = null;
   private readonly clock: Clock;
@@ -113,10 +123,14 @@ export class Relay extends EventEmitter<RelayEvents> {
         responseTimeoutMs: config.responseTimeoutSeconds * 1000,
         clock: this.clock,
       });
-      const route: HostRoute = { config, group, counters: { requests: 0, responses: 0, dropped: {} }, dialTail };
-      group.on('unmatched', (payload, link) =>
-        this.drop('line-gone', `response for ${addressAt(payload, TPDU_DESTINATION) ?? '?'} on ${link.name} matches no request`, null, route),
-      );
+      const route: HostRoute = { config, group, counters: { requests: 0, responses: 0, dropped: {}, rejected: {}, unmatched: 0 }, dialTail };
+      group.on('unmatched', (payload, link) => {
+        this.counters.unmatched++;
+        route.counters.unmatched++;
+        const detail = `response for ${addressAt(payload, TPDU_DESTINATION) ?? '?'} on ${link.name} matches no request in flight`;
+        log('unmatched: %s', detail);
+        this.emit('drop', 'unmatched', detail, null);
+      });
       this.hosts.set(config.name, route);
       for (const nii of config.nii) this.byNii.set(nii, route);
       if (config.default) this.defaultHost = route;
@@ -132,10 +146,16 @@ export class Relay extends EventEmitter<RelayEvents> {
     return this.byNii.get(nii.toUpperCase()) ?? this.defaultHost;
   }
 
-  private drop(reason: DropReason, detail: string, session: TerminalSession | null, route?: HostRoute): void {
+  private drop(reason: DropReason, detail: string, session: TerminalSession, route: HostRoute): void {
     this.counters.dropped[reason] = (this.counters.dropped[reason] ?? 0) + 1;
-    if (route) route.counters.dropped[reason] = (route.counters.dropped[reason] ?? 0) + 1;
-    log('drop (%s) %s: %s', reason, session?.label ?? '-', detail);
+    route.counters.dropped[reason] = (route.counters.dropped[reason] ?? 0) + 1;
+    log('drop (%s) %s: %s', reason, session.label, detail);
+    this.emit('drop', reason, detail, session);
+  }
+
+  private reject(reason: RejectReason, detail: string, session: TerminalSession): void {
+    this.counters.rejected[reason] = (this.counters.rejected[reason] ?? 0) + 1;
+    log('reject (%s) %s: %s', reason, session.label, detail);
     this.emit('drop', reason, detail, session);
   }
 
@@ -159,12 +179,12 @@ export class Relay extends EventEmitter<RelayEvents> {
     try {
       envelope = readTerminalEnvelope(frame);
     } catch (e) {
-      this.drop('bad-frame', e instanceof NacbridgeError ? e.describe() : String(e), session);
+      this.reject('bad-frame', e instanceof NacbridgeError ? e.describe() : String(e), session);
       return;
     }
     const route = this.route(envelope.tpdu.destination);
     if (route === null) {
-      this.drop('no-route', `no host for NII ${envelope.tpdu.destination}`, session);
+      this.reject('no-route', `no host for NII ${envelope.tpdu.destination}`, session);
       return;
     }
     this.counters.requests++;
@@ -176,7 +196,8 @@ export class Relay extends EventEmitter<RelayEvents> {
     try {
       answer = await route.group.request(outbound);
     } catch (e) {
-      const reason: DropReason = e instanceof RequestFailed ? (e.reason === 'unkeyed' ? 'bad-frame' : e.reason) : 'closed';
+      // 'unkeyed' cannot happen here: every envelope has a TPDU originator to key by.
+      const reason: DropReason = e instanceof RequestFailed && e.reason !== 'unkeyed' ? e.reason : 'closed';
       this.drop(reason, e instanceof NacbridgeError ? e.describe() : String(e), session, route);
       return;
     }

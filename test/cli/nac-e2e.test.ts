@@ -89,7 +89,7 @@ describe('cli end to end: sim platform, sim modem, run, sim pos as separate proc
     assert.match(overTcp.stdout, /balance +39=00 +MAC ok/);
 
     assert.equal(await nac.stop(), 0);
-    assert.match(nac.stdout, /relay: \{"requests":5,"responses":5,"dropped":\{\}\}/);
+    assert.match(nac.stdout, /relay: \{"requests":5,"responses":5,"dropped":\{\},"rejected":\{\},"unmatched":0\}/);
     for (const out of [dialled.stdout, overTcp.stdout, nac.stdout, platform.stdout, modem.stdout]) {
       assert.ok(!out.includes(TMK) && !out.includes(CARD.pan), 'no key or full PAN in any output');
     }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { ManualClock } from '../../src/clock';
 import { fromHex } from '../../src/codec/hex';
 import { nacConfigSchema } from '../../src/nac/config';
-import { Relay, type DropReason, type TerminalSession } from '../../src/nac/relay';
+import { Relay, type TerminalSession } from '../../src/nac/relay';
 
 const session = (): TerminalSession & { sent: Buffer[] } => {
   const sent: Buffer[] = [];
@@ -25,14 +25,15 @@ describe('nac/relay without sockets', () => {
     assert.equal(relay.route('0009')?.config.name, 'other');
   });
 
-  it('a frame too short for a TPDU and header is a counted drop (bad-frame), nothing is sent', async () => {
-    const drops: DropReason[] = [];
+  it('a frame too short for a TPDU and header is rejected (bad-frame) and counted, nothing is sent', async () => {
+    const drops: string[] = [];
     relay.on('drop', (r) => drops.push(r));
     const s = session();
     await relay.request(s, fromHex('600003'));
     await relay.request(s, fromHex('6000030000'));
     assert.deepEqual(drops, ['bad-frame', 'bad-frame']);
-    assert.equal(relay.counters.dropped['bad-frame'], 2);
+    assert.equal(relay.counters.rejected['bad-frame'], 2);
+    assert.equal(relay.counters.requests, 0, 'never relayed, so not a request');
     assert.deepEqual(s.sent, []);
   });
 
@@ -42,7 +43,7 @@ describe('nac/relay without sockets', () => {
     noDefault.on('drop', (r, detail) => drops.push(`${r}: ${detail}`));
     await noDefault.request(session(), fromHex('6000070000' + '603100310000' + '0800'));
     assert.deepEqual(drops, ['no-route: no host for NII 0007']);
-    assert.equal(noDefault.counters.dropped['no-route'], 1);
+    assert.equal(noDefault.counters.rejected['no-route'], 1);
     await noDefault.close();
   });
 });
