@@ -1,0 +1,161 @@
+/**
+ * npm run bench:relay: N terminals (1, 100, 1000) over TCP through the NAC (terminal listener ->
+ * relay -> two links) to an answering platform, beside the same traffic through a plain TCP relay
+ * (socat) to an equivalent responder, in the same run. Prints throughput, latency p50/p99 and
+ * their ratios, and the NAC's RSS per 1000 sessions. The NAC runs as its own process
+ * (`nacbridge run`), so its memory is its own.
+ *
+ * Targets (issue 7): >= 10,000 tx/s with 1000 terminals; added p99 <= 2x the plain relay's;
+ * < 64 KB RSS per active session.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { binary2, encodeLengthPrefixed, LengthPrefixedDecoder } from '../../src/codec/length-prefix';
+import { LoopbackPlatform } from './loopback-platform';
+
+const seconds = Number(process.env.BENCH_SECONDS ?? 5);
+const counts = (process.env.BENCH_TERMINALS ?? '1,100,1000').split(',').map(Number);
+const CLI = path.resolve(__dirname, '..', '..', 'src', 'cli', 'main.js');
+const REQUEST = Buffer.from('600003000060310031000008000020000000C00000' + '00000131323334353637383132333435363738393031323334353637383930', 'hex');
+
+/** A responder that takes any number of connections and echoes each frame with the TPDU swapped. */
+function plainResponder(): Promise<{ port: number; server: Server }> {
+  const server = createServer((socket) => {
+    socket.setNoDelay(true);
+    const decoder = new LengthPrefixedDecoder(binary2);
+    socket.on('error', () => undefined);
+    socket.on('data', (chunk) =>
+      decoder.push(chunk, (e) => {
+        if (e.type !== 'frame') return;
+        const r = Buffer.from(e.frame);
+        r.copy(r, 1, 3, 5);
+        e.frame.copy(r, 3, 1, 3);
+        socket.write(encodeLengthPrefixed(binary2, r));
+      }),
+    );
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ port: (server.address() as { port: number }).port, server })));
+}
+
+interface Result {
+  tps: number;
+  p50: number;
+  p99: number;
+}
+
+/** N closed-loop terminals for `seconds`: one request at a time each. */
+async function load(port: number, terminals: number): Promise<Result> {
+  const sockets: Socket[] = await Promise.all(
+    Array.from(
+      { length: terminals },
+      () =>
+        new Promise<Socket>((resolve, reject) => {
+          const s = connect({ host: '127.0.0.1', port }, () => resolve(s));
+          s.once('error', reject);
+        }),
+    ),
+  );
+  const latencies: number[] = [];
+  let done = 0;
+  const frame = encodeLengthPrefixed(binary2, REQUEST);
+  const deadline = process.hrtime.bigint() + BigInt(seconds * 1e9);
+  const started = process.hrtime.bigint();
+  await Promise.all(
+    sockets.map(
+      (socket) =>
+        new Promise<void>((resolve) => {
+          socket.setNoDelay(true);
+          const decoder = new LengthPrefixedDecoder(binary2);
+          let t0 = process.hrtime.bigint();
+          const send = () => {
+            if (process.hrtime.bigint() >= deadline) return resolve();
+            t0 = process.hrtime.bigint();
+            socket.write(frame);
+          };
+          socket.on('data', (chunk) =>
+            decoder.push(chunk, (e) => {
+              if (e.type !== 'frame') return;
+              latencies.push(Number(process.hrtime.bigint() - t0) / 1e3);
+              done++;
+              send();
+            }),
+          );
+          socket.on('error', () => resolve());
+          send();
+        }),
+    ),
+  );
+  const elapsed = Number(process.hrtime.bigint() - started) / 1e9;
+  for (const s of sockets) s.destroy();
+  latencies.sort((a, b) => a - b);
+  const pick = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))] ?? NaN;
+  return { tps: done / elapsed, p50: pick(0.5), p99: pick(0.99) };
+}
+
+function rssKb(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) : NaN;
+}
+
+function waitForLine(child: ChildProcess, pattern: RegExp): Promise<RegExpExecArray> {
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout?.setEncoding('utf8').on('data', (s: string) => {
+      out += s;
+      const m = pattern.exec(out);
+      if (m) resolve(m);
+    });
+    child.once('exit', (code) => reject(new Error(`exited ${code} before ${pattern}: ${out}`)));
+  });
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'nacbridge-bench-'));
+  const platform = new LoopbackPlatform();
+  const platformPorts = await platform.start();
+  const config = path.join(dir, 'nac.json');
+  writeFileSync(
+    config,
+    JSON.stringify({
+      hosts: [{ name: 'cups', default: true, links: platformPorts.map((port) => ({ host: '127.0.0.1', port })), allowSingleLink: true, responseTimeoutSeconds: 30 }],
+      terminalListener: { host: '127.0.0.1', port: 0, allow: ['127.0.0.1'], addressFrom: '8001', addressTo: 'BFFF', idleTimeoutSeconds: 600 },
+    }),
+  );
+  const nac = spawn(process.execPath, [CLI, 'run', '--config', config], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const nacPort = Number((await waitForLine(nac, /terminals on 127\.0\.0\.1:(\d+)/))[1]);
+  await waitForLine(nac, /link cups-2 up/).catch(() => undefined);
+  const responder = await plainResponder();
+  // socat cannot report a port it picked, so it gets one picked here.
+  const plainPort = 20000 + Math.floor(Math.random() * 20000);
+  const relay = spawn('socat', [`TCP-LISTEN:${plainPort},bind=127.0.0.1,reuseaddr,fork,backlog=2048`, `TCP:127.0.0.1:${responder.port}`], { stdio: 'ignore' });
+  await new Promise((r) => setTimeout(r, 300));
+
+  console.log(`bench:relay  node ${process.version}, ${seconds} s per run, closed loop (one request in flight per terminal), ${REQUEST.length}-byte payloads\n`);
+  console.log('terminals | NAC tx/s  p50 us  p99 us | socat tx/s  p50 us  p99 us | p99 NAC/socat');
+  const idleRss = rssKb(nac.pid as number);
+  let rssAt1000: number | null = null;
+  for (const n of counts) {
+    const viaNac = await load(nacPort, n);
+    if (n === 1000) rssAt1000 = rssKb(nac.pid as number);
+    const viaSocat = await load(plainPort, n);
+    console.log(
+      `${String(n).padStart(9)} | ${Math.round(viaNac.tps).toString().padStart(8)} ${viaNac.p50.toFixed(0).padStart(7)} ${viaNac.p99.toFixed(0).padStart(7)} | ` +
+        `${Math.round(viaSocat.tps).toString().padStart(10)} ${viaSocat.p50.toFixed(0).padStart(7)} ${viaSocat.p99.toFixed(0).padStart(7)} | ${(viaNac.p99 / viaSocat.p99).toFixed(2).padStart(13)}`,
+    );
+  }
+  if (rssAt1000 !== null) {
+    const perSession = ((rssAt1000 - idleRss) * 1024) / 1000;
+    console.log(`\nNAC RSS: ${idleRss} kB idle, ${rssAt1000} kB with 1000 sessions: ${(perSession / 1024).toFixed(1)} KB per session (target < 64 KB)`);
+  }
+  nac.kill('SIGTERM');
+  relay.kill();
+  await new Promise((r) => nac.once('exit', r));
+  await platform.close();
+  await new Promise<void>((resolve) => responder.server.close(() => resolve()));
+  rmSync(dir, { recursive: true, force: true });
+}
+
+void main();
