@@ -95,6 +95,17 @@ describe('cli end to end: sim platform, sim modem, run, sim pos as separate proc
     }
   });
 
+  it('check-config reads YAML as well as JSON', async () => {
+    const file = path.join(dir, 'nac.yaml');
+    writeFileSync(
+      file,
+      ['hosts:', '  - name: cups', '    default: true', '    links:', '      - { host: 10.0.0.1, port: 5001 }', '      - { host: 10.0.0.2, port: 5001 }', 'lines:', '  - { name: line1, port: /dev/ttyUSB0, address: "0001", dnis: "61651108" }', ''].join('\n'),
+    );
+    const r = await runCli(['check-config', file]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /OK \(1 line\(s\), 1 host\(s\), 2 link\(s\)\)/);
+  });
+
   it('check-config names the key path of every problem and exits 2', async () => {
     const bad = path.join(dir, 'bad.json');
     writeFileSync(
