@@ -14,10 +14,6 @@ export function toHex(bytes: Uint8Array, start = 0, end = bytes.length): string 
   return out;
 }
 
-export function byteToHex(byte: number): string {
-  return BYTE_TO_HEX[byte & 0xff];
-}
-
 /**
  * Strict hex decoding: an odd number of digits or any non-hex character is a CodecError
  * (Buffer.from(s, 'hex') silently stops at the first bad character).

@@ -6,7 +6,6 @@ import type { DecodeSink, IncrementalDecoder } from './decoder';
  * (channel and merchant format, R-FRAME-2). A zero length is a keep-alive (R-IDLE-1/2).
  */
 export type FramingName = 'binary2' | 'ascii4';
-export const FRAMING_NAMES: readonly FramingName[] = ['binary2', 'ascii4'];
 
 /** R-FRAME-1: the terminal format's maximum message length. */
 export const DEFAULT_MAX_FRAME_LENGTH = 2048;

@@ -1,5 +1,6 @@
 import { tpduToHex } from '../codec/tpdu';
-import { toHex } from '../codec/hex';
+import { fromHex, toHex } from '../codec/hex';
+import { parseMessageHeader, PROCESSING_REQUIREMENTS } from '../codec/message-header';
 import type { MessageCodec } from './codec';
 import { formatOf } from './field';
 import { messageEntries, type IsoMessage, type MessageData } from './message';
@@ -42,6 +43,16 @@ export function describeMessage(codec: MessageCodec, message: IsoMessage | Messa
   return lines.join('\n');
 }
 
+/** The header's processing requirement in words (R-MSG-2), when the header is BCD. */
+function headerNote(header: string): string {
+  try {
+    const requirement = parseMessageHeader(fromHex(header)).processingRequirement;
+    return `  (processing requirement ${requirement}: ${PROCESSING_REQUIREMENTS[requirement] ?? 'platform specific'})`;
+  } catch {
+    return '';
+  }
+}
+
 export function describeTerminalMessage(codec: MessageCodec, terminal: TerminalMessage, options: DescribeOptions = {}): string {
   const dial = terminal.dialMonitor
     ? `dial monitor  ANI ${terminal.dialMonitor.ani || '(none)'}  DNIS ${terminal.dialMonitor.dnis}  tail ${toHex(terminal.dialMonitor.tail)}\n`
@@ -50,7 +61,7 @@ export function describeTerminalMessage(codec: MessageCodec, terminal: TerminalM
   return (
     `TPDU ${tpduToHex(terminal.tpdu)}  (id ${id.toString(16).toUpperCase()}, destination ${destination}, originator ${originator})\n` +
     dial +
-    `header ${terminal.header}\n` +
+    `header ${terminal.header}${headerNote(terminal.header)}\n` +
     describeMessage(codec, terminal.message, options)
   );
 }

@@ -145,9 +145,6 @@ export class IsoMessage {
     return { mti: this.mti, fields: { ...this.fields } };
   }
 
-  clone(): IsoMessage {
-    return new IsoMessage(this.mti, this.fields);
-  }
 }
 
 /** Present fields of either form, ascending. */

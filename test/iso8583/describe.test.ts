@@ -50,7 +50,7 @@ describe('iso8583/describe and redaction', () => {
     const terminal = readTerminalMessage(codec, fromHex(vectors().decode[0].frame), 2);
     const text = describeTerminalMessage(codec, terminal);
     assert.ok(text.startsWith('TPDU 6000000004'));
-    assert.ok(text.includes('header 603100310000'));
+    assert.ok(text.includes('header 603100310000  (processing requirement 0: none)'));
     assert.ok(!text.includes('A0F4BAB1'));
   });
 
