@@ -83,4 +83,7 @@ async function main(): Promise<void> {
   process.exitCode = lost === 0 ? 0 : 1;
 }
 
-void main();
+main().catch((e: unknown) => {
+  console.error(`${process.argv[1]}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+  process.exitCode = 1;
+});

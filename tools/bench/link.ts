@@ -90,4 +90,7 @@ async function main(): Promise<void> {
   await server.close();
 }
 
-void main();
+main().catch((e: unknown) => {
+  console.error(`${process.argv[1]}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+  process.exitCode = 1;
+});
