@@ -18,7 +18,9 @@ export const pinPadProfileSchema = z
     /** R-KEY-3: [PIN slot, MAC slot] pairs the device ties to one master key set. */
     pairs: z.array(z.tuple([z.number().int(), z.number().int()])),
     /** Key lengths the device is set up for (R-KEY-4): they must agree with the platform's. */
-    keyLengths: z.object({ master: z.number().int(), pin: z.number().int(), mac: z.array(z.number().int()), track: z.number().int() }).strict(),
+    keyLengths: z
+      .object({ master: z.array(z.number().int()), pin: z.array(z.number().int()), mac: z.array(z.number().int()), track: z.array(z.number().int()) })
+      .strict(),
     supports: z.object({ mac: z.boolean(), readCheckValue: z.boolean(), pinEntry: z.boolean() }).strict(),
     timeoutMs: z.number().int().positive().default(1000),
     retries: z.number().int().min(0).default(3),

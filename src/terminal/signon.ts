@@ -58,6 +58,18 @@ export const signonConfigSchema = z
       }
     })();
     const s = c.keys.pinpad.slots;
+    // R-KEY-4: the key lengths of the key mode must be ones the pad is set up for, or MACs fail.
+    if (profile) {
+      for (const place of layoutFor(c.terminal.keyMode).keys) {
+        if (!profile.keyLengths[place.type].includes(place.keyLength)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['terminal', 'keyMode'],
+            message: `key mode ${c.terminal.keyMode} carries a ${place.keyLength}-byte ${place.type} key; ${profile.name} takes ${profile.keyLengths[place.type].join(' or ')} (R-KEY-4)`,
+          });
+        }
+      }
+    }
     if (profile && !profile.pairs.some(([p, m]) => p === s.pin && m === s.mac)) {
       ctx.addIssue({ code: 'custom', path: ['keys', 'pinpad', 'slots'], message: `PIN slot ${s.pin} and MAC slot ${s.mac} are not a pair of ${profile.name} (R-KEY-3: ${profile.pairs.map((p) => p.join('-')).join(', ')})` });
     }

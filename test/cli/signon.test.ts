@@ -166,6 +166,16 @@ describe('cli: nacbridge signon with the emulated PIN pad against the platform s
     );
   });
 
+  it('R-KEY-4: a key mode whose key lengths the pad is not set up for is a config error', async () => {
+    const file = config('tcp://127.0.0.1:1', '12345680', '001');
+    const text = JSON.parse(require('node:fs').readFileSync(file, 'utf8'));
+    text.keys.pinpad.profile = 'zt588';
+    writeFileSync(file, JSON.stringify(text));
+    const r = await runCli(['signon', '--config', file]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /terminal\.keyMode: key mode 001 carries a 8-byte pin key; zt588 takes 16 \(R-KEY-4\)/);
+  });
+
   it('R-KEY-3: slots that are not a pair of the pad profile are a config error naming the key path', async () => {
     const r = await runCli(['signon', '--config', config('tcp://127.0.0.1:1', '12345678', '003', { pin: 0, mac: 5, track: 2 })]);
     assert.equal(r.code, 2);
