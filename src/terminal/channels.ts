@@ -10,6 +10,7 @@ import type { RequestChannel } from './terminal';
 export interface ByteStream {
   write(data: Uint8Array): unknown;
   on(event: 'data', listener: (chunk: Buffer) => void): unknown;
+  on(event: 'close', listener: () => void): unknown;
 }
 
 /**
@@ -35,6 +36,14 @@ class FramedChannel implements RequestChannel {
         w.resolve(e.frame);
       }),
     );
+    // The call ended (carrier lost, socket closed): no answer can come any more.
+    stream.on('close', () => {
+      const w = this.waiting;
+      this.waiting = null;
+      if (!w) return;
+      w.timer.cancel();
+      w.reject(new NacbridgeError('CALL_ENDED', 'the connection closed before the response came'));
+    });
   }
 
   request(payload: Buffer): Promise<Buffer> {
