@@ -25,3 +25,16 @@ export class UsageError extends NacbridgeError {
     super('USAGE', message);
   }
 }
+
+/** Resolve when the process is asked to stop (SIGINT from a terminal, SIGTERM from systemd or a test). */
+export function stopSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const stop = (signal: NodeJS.Signals) => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve(signal);
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}

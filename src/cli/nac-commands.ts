@@ -10,7 +10,7 @@ import { FrameTrace } from '../nac/trace';
 import { MessageCodec } from '../iso8583/codec';
 import { unionpayPos } from '../iso8583/specs/unionpay-pos';
 import { loadModemProfile } from '../modem/profile';
-import { stopSignal } from './sim-commands';
+import { stopSignal } from './io';
 
 function loadNacConfig(file: string): NacConfig {
   const config = loadConfigFile(nacConfigSchema, file);

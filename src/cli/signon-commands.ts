@@ -5,8 +5,7 @@ import { SecretKey } from '../crypto/secret-key';
 import { signOn, signonConfigSchema, verifyOnly } from '../terminal/signon';
 import { startPinPadSim } from '../../tools/pinpad-sim/runner';
 import type { PinPadFault } from '../../tools/pinpad-sim/emulator';
-import { stopSignal } from './sim-commands';
-import { EXIT_MISMATCH, UsageError } from './io';
+import { EXIT_MISMATCH, stopSignal, UsageError } from './io';
 
 export function registerSignonCommands(program: Command, sim: Command): void {
   program

@@ -7,22 +7,9 @@ import { isMacAlgorithm } from '../crypto/mac';
 import { startModemSim } from '../../tools/modem-sim/runner';
 import type { CallerIdFormat } from '../../tools/modem-sim/emulator';
 import { parseScript, runPos } from '../../tools/pos-sim/runner';
-import { EXIT_MISMATCH, UsageError } from './io';
+import { EXIT_MISMATCH, stopSignal, UsageError } from './io';
 import { platformConfigSchema } from '../../tools/platform-sim/config';
 import { PlatformSimulator } from '../../tools/platform-sim/simulator';
-
-/** Resolve when the process is asked to stop (SIGINT from a terminal, SIGTERM from systemd or a test). */
-export function stopSignal(): Promise<NodeJS.Signals> {
-  return new Promise((resolve) => {
-    const stop = (signal: NodeJS.Signals) => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve(signal);
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
-}
 
 export function registerSimCommands(program: Command): Command {
   const sim = program.command('sim').description('simulators of the other parties');

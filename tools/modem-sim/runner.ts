@@ -1,8 +1,6 @@
 import { createServer, type Server, type Socket } from 'node:net';
-import { openSerialLine, type SerialLine } from '../../src/serial/port';
 import { ModemEmulator, type CallerIdFormat, type EmulatorOptions } from './emulator';
-import { createPtyPair, type PtyPair } from './pty';
-import { TcpModemServer } from './tcp-serial-server';
+import { serveSerialSide, type SerialSideSpec } from '../serial-side';
 
 /**
  * nacbridge sim modem: an emulated modem whose serial side is a pty (from socat) or a raw TCP
@@ -10,7 +8,7 @@ import { TcpModemServer } from './tcp-serial-server';
  * with the configured caller ID (a POS simulator, a script, or netcat).
  */
 export interface ModemSimOptions {
-  serial: { kind: 'tcp'; host: string; port: number } | { kind: 'pty'; dir: string; name: string };
+  serial: SerialSideSpec;
   pos: { host: string; port: number };
   callerId: { number?: string; format: CallerIdFormat };
   emulator?: EmulatorOptions;
@@ -24,27 +22,20 @@ export interface ModemSim {
 }
 
 export async function startModemSim(o: ModemSimOptions): Promise<ModemSim> {
-  let modem: () => ModemEmulator | null;
-  let linePath: string;
-  const closers: (() => Promise<void>)[] = [];
-  if (o.serial.kind === 'tcp') {
-    const server = new TcpModemServer(o.emulator);
-    await server.start(o.serial.port, o.serial.host);
-    linePath = `tcp://${o.serial.host}:${server.port}`;
-    modem = () => server.current;
-    closers.push(() => server.close());
-  } else {
-    const pair: PtyPair = await createPtyPair(o.serial.dir, o.serial.name);
-    const port: SerialLine = await openSerialLine(pair.modemPath, { controlLines: false });
-    const emulator = new ModemEmulator(port, o.emulator);
-    linePath = pair.nacPath;
-    modem = () => emulator;
-    closers.push(async () => {
-      emulator.close();
-      await port.close();
-      await pair.close();
-    });
-  }
+  // A fresh modem for every new serial connection, as after a power cycle.
+  let current: ModemEmulator | null = null;
+  const served = await serveSerialSide(o.serial, (side) => {
+    current?.close();
+    current = new ModemEmulator(side, o.emulator);
+  });
+  const modem = (): ModemEmulator | null => current;
+  const linePath = served.path;
+  const closers: (() => Promise<void>)[] = [
+    async () => {
+      (current as ModemEmulator | null)?.close();
+      await served.close();
+    },
+  ];
   const sockets = new Set<Socket>();
   const posServer: Server = createServer((socket) => {
     sockets.add(socket);
