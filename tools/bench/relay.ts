@@ -1,9 +1,11 @@
 /**
  * npm run bench:relay: N terminals (1, 100, 1000) over TCP through the NAC (terminal listener ->
- * relay -> two links) to an answering platform, beside the same traffic through a plain TCP relay
- * (socat) to an equivalent responder, in the same run. Prints throughput, latency p50/p99 and
- * their ratios, and the NAC's RSS per 1000 sessions. The NAC runs as its own process
- * (`nacbridge run`), so its memory is its own.
+ * relay -> two links) to an echoing responder, beside the same traffic through a plain TCP relay
+ * (socat) to the same responder, and straight to the responder with no relay at all, in the same
+ * run. Added latency is a path's latency minus the direct path's: what the relay itself costs.
+ * Each row is the median of BENCH_ROUNDS interleaved rounds (this VM's figures swing by tens of
+ * percent from one second to the next). Also prints the NAC's RSS per 1000 sessions. The NAC runs
+ * as its own process (`nacbridge run`), so its memory and CPU are its own.
  *
  * Targets (issue 7): >= 10,000 tx/s with 1000 terminals; added p99 <= 2x the plain relay's;
  * < 64 KB RSS per active session.
@@ -14,15 +16,18 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { binary2, encodeLengthPrefixed, LengthPrefixedDecoder } from '../../src/codec/length-prefix';
-import { LoopbackPlatform } from './loopback-platform';
 
-const seconds = Number(process.env.BENCH_SECONDS ?? 5);
+const seconds = Number(process.env.BENCH_SECONDS ?? 3);
+const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 const counts = (process.env.BENCH_TERMINALS ?? '1,100,1000').split(',').map(Number);
 const CLI = path.resolve(__dirname, '..', '..', 'src', 'cli', 'main.js');
 const REQUEST = Buffer.from('600003000060310031000008000020000000C00000' + '00000131323334353637383132333435363738393031323334353637383930', 'hex');
 
-/** A responder that takes any number of connections and echoes each frame with the TPDU swapped. */
-function plainResponder(): Promise<{ port: number; server: Server }> {
+/**
+ * The responder every path ends at: any number of connections, each frame echoed at once with the
+ * TPDU addresses swapped. The NAC's two links and socat's connections all reach the same code.
+ */
+function echoResponder(): Promise<{ port: number; server: Server }> {
   const server = createServer((socket) => {
     socket.setNoDelay(true);
     const decoder = new LengthPrefixedDecoder(binary2);
@@ -118,54 +123,83 @@ async function waitForLine(child: ChildProcess, out: { text: string }, pattern: 
   }
 }
 
+interface Row {
+  nac: Result;
+  socat: Result;
+  direct: Result;
+}
+
+/** The median of each figure across rounds, taken figure by figure. */
+function median(results: Result[]): Result {
+  const mid = (values: number[]) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)];
+  return { tps: mid(results.map((r) => r.tps)), p50: mid(results.map((r) => r.p50)), p99: mid(results.map((r) => r.p99)) };
+}
+
+const us = (x: number, width = 7) => x.toFixed(0).padStart(width);
+const ratio = (a: number, b: number) => (b > 0 ? (a / b).toFixed(2) : 'n/a').padStart(6);
+
+function printRow(n: number, row: Row): void {
+  const { nac, socat, direct } = row;
+  console.log(
+    `${String(n).padStart(9)} | ${Math.round(nac.tps).toString().padStart(8)} ${us(nac.p50)} ${us(nac.p99)} | ` +
+      `${Math.round(socat.tps).toString().padStart(8)} ${us(socat.p50)} ${us(socat.p99)} | ` +
+      `${Math.round(direct.tps).toString().padStart(8)} ${us(direct.p50)} ${us(direct.p99)} | ` +
+      `${us(nac.p99 - direct.p99, 8)} ${us(socat.p99 - direct.p99, 8)} | ${ratio(nac.p99, socat.p99)} ${ratio(nac.p99 - direct.p99, socat.p99 - direct.p99)}`,
+  );
+}
+
 async function main(): Promise<void> {
   const dir = mkdtempSync(path.join(tmpdir(), 'nacbridge-bench-'));
-  const platform = new LoopbackPlatform();
-  const platformPorts = await platform.start();
+  const platform = [await echoResponder(), await echoResponder()];
+  const direct = await echoResponder();
   const config = path.join(dir, 'nac.json');
   writeFileSync(
     config,
     JSON.stringify({
-      hosts: [{ name: 'cups', default: true, links: platformPorts.map((port) => ({ host: '127.0.0.1', port })), allowSingleLink: true, responseTimeoutSeconds: 30 }],
+      hosts: [{ name: 'cups', default: true, links: platform.map((r) => ({ host: '127.0.0.1', port: r.port })), allowSingleLink: true, responseTimeoutSeconds: 30 }],
       terminalListener: { host: '127.0.0.1', port: 0, allow: ['127.0.0.1'], addressFrom: '8001', addressTo: 'BFFF', idleTimeoutSeconds: 600 },
     }),
   );
-  const nac = spawn(process.execPath, [CLI, 'run', '--config', config], { stdio: ['ignore', 'pipe', 'ignore'] });
+  // BENCH_NAC_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the NAC under load.
+  const nodeArgs = (process.env.BENCH_NAC_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+  const nac = spawn(process.execPath, [...nodeArgs, CLI, 'run', '--config', config], { stdio: ['ignore', 'pipe', 'ignore'] });
   const nacOut = collect(nac);
   const nacPort = Number((await waitForLine(nac, nacOut, /terminals on 127\.0\.0\.1:(\d+)/))[1]);
   await waitForLine(nac, nacOut, /link cups-1 up[\s\S]*link cups-2 up|link cups-2 up[\s\S]*link cups-1 up/);
-  const responder = await plainResponder();
   // socat cannot report a port it picked, so it gets one picked here.
-  const plainPort = 20000 + Math.floor(Math.random() * 20000);
-  const relay = spawn('socat', [`TCP-LISTEN:${plainPort},bind=127.0.0.1,reuseaddr,fork,backlog=2048`, `TCP:127.0.0.1:${responder.port}`], { stdio: 'ignore' });
+  const socatPort = 20000 + Math.floor(Math.random() * 20000);
+  const socat = spawn('socat', [`TCP-LISTEN:${socatPort},bind=127.0.0.1,reuseaddr,fork,backlog=2048`, `TCP:127.0.0.1:${direct.port}`], { stdio: 'ignore' });
   await new Promise((r) => setTimeout(r, 300));
 
-  // Steady state, not start-up: both paths carry traffic for a moment before anything is timed
+  // Steady state, not start-up: every path carries traffic for a moment before anything is timed
   // (the NAC is JavaScript and compiles its hot paths in the first seconds; socat is native).
-  await load(nacPort, 10, 2);
-  await load(plainPort, 10, 2);
-  console.log(`bench:relay  node ${process.version}, ${seconds} s per run after a 2 s warm-up, closed loop (one request in flight per terminal), ${REQUEST.length}-byte payloads\n`);
-  console.log('terminals | NAC tx/s  p50 us  p99 us | socat tx/s  p50 us  p99 us | p99 NAC/socat');
+  for (const port of [nacPort, socatPort, direct.port]) await load(port, 10, 2);
+  console.log(
+    `bench:relay  node ${process.version}, closed loop (one request in flight per terminal), ${REQUEST.length}-byte payloads, ` +
+      `median of ${rounds} interleaved rounds of ${seconds} s, after a 2 s warm-up; latencies in microseconds\n`,
+  );
+  console.log('          |        NAC              |       socat             |      direct             | added p99         | p99 NAC/socat');
+  console.log('terminals |     tx/s     p50     p99 |     tx/s     p50     p99 |     tx/s     p50     p99 |      NAC    socat |  total  added');
   const idleRss = rssKb(nac.pid as number);
   let rssAt1000: number | null = null;
   for (const n of counts) {
-    const viaNac = await load(nacPort, n);
-    if (n === 1000) rssAt1000 = rssKb(nac.pid as number);
-    const viaSocat = await load(plainPort, n);
-    console.log(
-      `${String(n).padStart(9)} | ${Math.round(viaNac.tps).toString().padStart(8)} ${viaNac.p50.toFixed(0).padStart(7)} ${viaNac.p99.toFixed(0).padStart(7)} | ` +
-        `${Math.round(viaSocat.tps).toString().padStart(10)} ${viaSocat.p50.toFixed(0).padStart(7)} ${viaSocat.p99.toFixed(0).padStart(7)} | ${(viaNac.p99 / viaSocat.p99).toFixed(2).padStart(13)}`,
-    );
+    const results: Record<keyof Row, Result[]> = { nac: [], socat: [], direct: [] };
+    for (let round = 0; round < rounds; round++) {
+      results.nac.push(await load(nacPort, n));
+      if (n === 1000) rssAt1000 = Math.max(rssAt1000 ?? 0, rssKb(nac.pid as number));
+      results.socat.push(await load(socatPort, n));
+      results.direct.push(await load(direct.port, n));
+    }
+    printRow(n, { nac: median(results.nac), socat: median(results.socat), direct: median(results.direct) });
   }
   if (rssAt1000 !== null) {
     const perSession = ((rssAt1000 - idleRss) * 1024) / 1000;
     console.log(`\nNAC RSS: ${idleRss} kB idle, ${rssAt1000} kB with 1000 sessions: ${(perSession / 1024).toFixed(1)} KB per session (target < 64 KB)`);
   }
   nac.kill('SIGTERM');
-  relay.kill();
+  socat.kill();
   await new Promise((r) => nac.once('exit', r));
-  await platform.close();
-  await new Promise<void>((resolve) => responder.server.close(() => resolve()));
+  await Promise.all([...platform, direct].map((r) => new Promise<void>((resolve) => r.server.close(() => resolve()))));
   rmSync(dir, { recursive: true, force: true });
 }
 
