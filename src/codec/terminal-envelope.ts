@@ -17,17 +17,24 @@ export interface TerminalEnvelope {
 }
 
 export function readTerminalEnvelope(payload: Uint8Array, start = 0, end = payload.length): TerminalEnvelope {
+  const headerOffset = locateMessageHeader(payload, start, end);
+  const dialMonitor = headerOffset - start > TPDU_LENGTH ? readDialMonitor(payload, start + TPDU_LENGTH) : null;
+  return { tpdu: readTpdu(payload, start), dialMonitor, headerOffset, messageOffset: headerOffset + MESSAGE_HEADER_LENGTH };
+}
+
+/**
+ * Where the message header starts, with every length checked but nothing decoded: what a relay
+ * needs to rewrite a payload without reading it (one call per frame on the NAC's hot path).
+ */
+export function locateMessageHeader(payload: Uint8Array, start = 0, end = payload.length): number {
   if (end - start < TPDU_LENGTH) {
     throw new CodecError('TRUNCATED', `TPDU needs ${TPDU_LENGTH} bytes, have ${end - start}`, { offset: end });
   }
-  const tpdu = readTpdu(payload, start);
   let at = start + TPDU_LENGTH;
-  let dialMonitor: DialMonitor | null = null;
   if (hasDialMonitor(payload, at)) {
     if (end - at < DIAL_MONITOR_LENGTH) {
       throw new CodecError('TRUNCATED', `dial-monitor block needs ${DIAL_MONITOR_LENGTH} bytes`, { offset: end });
     }
-    dialMonitor = readDialMonitor(payload, at);
     at += DIAL_MONITOR_LENGTH;
   }
   if (end - at < MESSAGE_HEADER_LENGTH) {
@@ -35,5 +42,5 @@ export function readTerminalEnvelope(payload: Uint8Array, start = 0, end = paylo
       offset: end,
     });
   }
-  return { tpdu, dialMonitor, headerOffset: at, messageOffset: at + MESSAGE_HEADER_LENGTH };
+  return at;
 }

@@ -9,6 +9,8 @@ const log = createDebug('nacbridge:link-group');
 /** How a request ended, when it did not get its answer. */
 export type FailureReason = 'timeout' | 'no-link' | 'duplicate' | 'closed' | 'unkeyed';
 
+const noTimer: TimerHandle = { cancel: () => undefined };
+
 export class RequestFailed extends NacbridgeError {
   readonly reason: FailureReason;
   constructor(reason: FailureReason, message: string, context: Record<string, string | number> = {}) {
@@ -53,11 +55,13 @@ export interface LinkGroupCounters {
   unmatched: number;
 }
 
+/** How a request submitted with a callback ends: exactly one call, with an error or the response. */
+export type RequestDone = (error: RequestFailed | null, response: Buffer | null) => void;
+
 interface Pending {
   key: string;
   link: Link | null;
-  resolve(payload: Buffer): void;
-  reject(error: RequestFailed): void;
+  done: RequestDone;
   timer: TimerHandle;
 }
 
@@ -166,32 +170,33 @@ export class LinkGroup extends EventEmitter<LinkGroupEvents> {
   /** Send a request and resolve with its response, from whichever link it comes back on. */
   request(payload: Buffer): Promise<Buffer> {
     return new Promise<Buffer>((resolve, reject) => {
-      if (this.closed) return reject(this.fail('closed', `link group ${this.name} is closed`));
-      const key = this.keys.request(payload);
-      if (key === null) return reject(this.fail('unkeyed', 'request has no key to match its response by'));
-      if (this.pending.has(key)) {
-        return reject(this.fail('duplicate', `a request with key ${key} is already in flight`, { key }));
-      }
-      const entry: Pending = {
-        key,
-        link: null,
-        resolve,
-        reject,
-        timer: { cancel: () => undefined },
-      };
-      this.pending.set(key, entry);
-      const link = this.pickLink();
-      if (link !== null && link.send(payload)) {
-        this.sent(entry, link);
-        return;
-      }
-      // No link up: wait for one, up to the deadline.
-      entry.timer = this.clock.setTimeout(() => {
-        this.waiting = this.waiting.filter((w) => w.pending !== entry);
-        this.settle(entry, this.fail('no-link', `no link of ${this.name} came up within ${this.linkWaitMs} ms`, { key }));
-      }, this.linkWaitMs);
-      this.waiting.push({ payload, key, pending: entry });
+      this.submit(payload, (error, response) => (error ? reject(error) : resolve(response as Buffer)));
     });
+  }
+
+  /**
+   * request() without a Promise, for the relay's hot path: `done` is called exactly once, maybe
+   * before submit returns (a request that fails at once).
+   */
+  submit(payload: Buffer, done: RequestDone): void {
+    if (this.closed) return done(this.fail('closed', `link group ${this.name} is closed`), null);
+    const key = this.keys.request(payload);
+    if (key === null) return done(this.fail('unkeyed', 'request has no key to match its response by'), null);
+    if (this.pending.has(key)) {
+      return done(this.fail('duplicate', `a request with key ${key} is already in flight`, { key }), null);
+    }
+    const entry: Pending = { key, link: null, done, timer: noTimer };
+    const link = this.pickLink();
+    // Sent before it is recorded: a send that throws (a frame over the maximum) leaves nothing behind.
+    const sentNow = link !== null && link.send(payload);
+    this.pending.set(key, entry);
+    if (sentNow) return this.sent(entry, link);
+    // No link up: wait for one, up to the deadline.
+    entry.timer = this.clock.setTimeout(() => {
+      this.waiting = this.waiting.filter((w) => w.pending !== entry);
+      this.settle(entry, this.fail('no-link', `no link of ${this.name} came up within ${this.linkWaitMs} ms`, { key }));
+    }, this.linkWaitMs);
+    this.waiting.push({ payload, key, pending: entry });
   }
 
   private sent(entry: Pending, link: Link): void {
@@ -226,7 +231,7 @@ export class LinkGroup extends EventEmitter<LinkGroupEvents> {
     }
     this.counters.answered++;
     this.forget(entry);
-    entry.resolve(payload);
+    entry.done(null, payload);
   }
 
   private fail(reason: FailureReason, message: string, context: Record<string, string | number> = {}): RequestFailed {
@@ -237,7 +242,7 @@ export class LinkGroup extends EventEmitter<LinkGroupEvents> {
   private settle(entry: Pending, error: RequestFailed): void {
     if (this.pending.get(entry.key) !== entry) return;
     this.forget(entry);
-    entry.reject(error);
+    entry.done(error, null);
   }
 
   private forget(entry: Pending): void {

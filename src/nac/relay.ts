@@ -1,13 +1,13 @@
 import { EventEmitter } from 'node:events';
 import createDebug from 'debug';
 import { systemClock, type Clock } from '../clock';
-import { copyBytes } from '../codec/bytes';
-import { DIAL_MONITOR_LENGTH, parseDialTail, writeDialMonitor } from '../codec/dial-monitor';
-import { readTerminalEnvelope, type TerminalEnvelope } from '../codec/terminal-envelope';
-import { TPDU_LENGTH, writeTpdu, type Tpdu } from '../codec/tpdu';
+import { buildDialMonitor, DIAL_MONITOR_LENGTH, parseDialTail } from '../codec/dial-monitor';
+import { DEFAULT_MAX_FRAME_LENGTH } from '../codec/length-prefix';
+import { locateMessageHeader } from '../codec/terminal-envelope';
+import { checkAddress, TPDU_LENGTH } from '../codec/tpdu';
 import { NacbridgeError } from '../errors';
 import { Link } from '../link/link';
-import { LinkGroup, RequestFailed, type PendingKeys } from '../link/link-group';
+import { LinkGroup, type PendingKeys } from '../link/link-group';
 import { toHex } from '../codec/hex';
 import type { HostConfig } from './config';
 
@@ -52,6 +52,8 @@ export interface HostRoute {
   group: LinkGroup;
   counters: RelayCounters;
   dialTail: Buffer;
+  /** The largest payload the host's links carry (R-FRAME-1). */
+  maxFrameLength: number;
 }
 
 export interface RelayEvents {
@@ -64,6 +66,13 @@ export interface RelayEvents {
 
 const TPDU_DESTINATION = 1;
 const TPDU_ORIGINATOR = 3;
+const ANI_DIGITS = 16;
+
+/** A session's bytes on the wire: its line address and, per host, its dial-monitor block. */
+interface SessionWire {
+  address: number;
+  dialBlocks: Map<HostRoute, Buffer>;
+}
 
 /** The line address a payload is keyed by: originator of a request, destination of a response. */
 function addressAt(payload: Buffer, offset: number): string | null {
@@ -92,7 +101,8 @@ export interface RelayOptions {
 export class Relay extends EventEmitter<RelayEvents> {
   readonly hosts = new Map<string, HostRoute>();
   readonly counters: RelayCounters = { requests: 0, responses: 0, dropped: {}, rejected: {}, unmatched: 0 };
-  private readonly byNii = new Map<string, HostRoute>();
+  private readonly byNii = new Map<number, HostRoute>();
+  private readonly wires = new WeakMap<TerminalSession, SessionWire>();
   private defaultHost: HostRoute | null = null;
   private readonly clock: Clock;
   private inFlightCount = 0;
@@ -123,7 +133,13 @@ export class Relay extends EventEmitter<RelayEvents> {
         responseTimeoutMs: config.responseTimeoutSeconds * 1000,
         clock: this.clock,
       });
-      const route: HostRoute = { config, group, counters: { requests: 0, responses: 0, dropped: {}, rejected: {}, unmatched: 0 }, dialTail };
+      const route: HostRoute = {
+        config,
+        group,
+        counters: { requests: 0, responses: 0, dropped: {}, rejected: {}, unmatched: 0 },
+        dialTail,
+        maxFrameLength: DEFAULT_MAX_FRAME_LENGTH,
+      };
       group.on('unmatched', (payload, link) => {
         this.counters.unmatched++;
         route.counters.unmatched++;
@@ -132,7 +148,7 @@ export class Relay extends EventEmitter<RelayEvents> {
         this.emit('drop', 'unmatched', detail, null);
       });
       this.hosts.set(config.name, route);
-      for (const nii of config.nii) this.byNii.set(nii, route);
+      for (const nii of config.nii) this.byNii.set(parseInt(nii, 16), route);
       if (config.default) this.defaultHost = route;
     }
   }
@@ -143,7 +159,11 @@ export class Relay extends EventEmitter<RelayEvents> {
 
   /** The host for an NII: its own, else the default host. */
   route(nii: string): HostRoute | null {
-    return this.byNii.get(nii.toUpperCase()) ?? this.defaultHost;
+    return this.routeByValue(parseInt(checkAddress(nii, 'NII'), 16));
+  }
+
+  private routeByValue(nii: number): HostRoute | null {
+    return this.byNii.get(nii) ?? this.defaultHost;
   }
 
   private drop(reason: DropReason, detail: string, session: TerminalSession, route: HostRoute): void {
@@ -164,46 +184,54 @@ export class Relay extends EventEmitter<RelayEvents> {
     return this.inFlightCount;
   }
 
-  /** A frame (TPDU + data) from a terminal. Resolves when it has been answered or dropped. */
-  async request(session: TerminalSession, frame: Buffer): Promise<void> {
-    this.inFlightCount++;
+  /**
+   * A frame (TPDU + data) from a terminal. `done` (optional) is called once it has been answered
+   * or dropped. This is the NAC's hot path, so it reads only offsets and copies bytes: no Promise,
+   * no decoded strings, and the session's dial-monitor block is built once per call, not per frame.
+   */
+  request(session: TerminalSession, frame: Buffer, done?: () => void): void {
+    let headerOffset: number;
     try {
-      await this.relay(session, frame);
-    } finally {
-      this.inFlightCount--;
-    }
-  }
-
-  private async relay(session: TerminalSession, frame: Buffer): Promise<void> {
-    let envelope: TerminalEnvelope;
-    try {
-      envelope = readTerminalEnvelope(frame);
+      headerOffset = locateMessageHeader(frame);
     } catch (e) {
       this.reject('bad-frame', e instanceof NacbridgeError ? e.describe() : String(e), session);
+      done?.();
       return;
     }
-    const route = this.route(envelope.tpdu.destination);
+    const route = this.routeByValue((frame[TPDU_DESTINATION] << 8) | frame[TPDU_DESTINATION + 1]);
     if (route === null) {
-      this.reject('no-route', `no host for NII ${envelope.tpdu.destination}`, session);
+      this.reject('no-route', `no host for NII ${toHex(frame, TPDU_DESTINATION, TPDU_DESTINATION + 2)}`, session);
+      done?.();
+      return;
+    }
+    const outbound = this.rewriteRequest(frame, headerOffset, session, route);
+    if (outbound.length > route.maxFrameLength) {
+      this.reject('bad-frame', `${outbound.length} bytes with the dial-monitor block exceed the link maximum of ${route.maxFrameLength}`, session);
+      done?.();
       return;
     }
     this.counters.requests++;
     route.counters.requests++;
-    const outbound = this.rewriteRequest(frame, envelope, session, route);
+    this.inFlightCount++;
     const started = this.clock.now();
     this.emit('request', session, route.config.name, outbound);
-    let answer: Buffer;
-    try {
-      answer = await route.group.request(outbound);
-    } catch (e) {
-      // 'unkeyed' cannot happen here: every envelope has a TPDU originator to key by.
-      const reason: DropReason = e instanceof RequestFailed && e.reason !== 'unkeyed' ? e.reason : 'closed';
-      this.drop(reason, e instanceof NacbridgeError ? e.describe() : String(e), session, route);
-      return;
-    }
+    route.group.submit(outbound, (error, answer) => {
+      this.inFlightCount--;
+      if (error !== null || answer === null) {
+        // 'unkeyed' cannot happen here: every envelope has a TPDU originator to key by.
+        const reason: DropReason = error !== null && error.reason !== 'unkeyed' ? error.reason : 'closed';
+        this.drop(reason, error !== null ? error.describe() : 'no response', session, route);
+      } else {
+        this.deliver(session, frame, answer, route, started);
+      }
+      done?.();
+    });
+  }
+
+  private deliver(session: TerminalSession, request: Buffer, answer: Buffer, route: HostRoute, started: number): void {
     let back: Buffer;
     try {
-      back = this.rewriteResponse(answer, envelope.tpdu);
+      back = rewriteResponse(answer, request);
     } catch (e) {
       this.drop('bad-response', e instanceof NacbridgeError ? e.describe() : String(e), session, route);
       return;
@@ -212,36 +240,77 @@ export class Relay extends EventEmitter<RelayEvents> {
       this.drop('line-gone', `response for ${session.label}, which has hung up`, session, route);
       return;
     }
+    try {
+      session.send(back);
+    } catch (e) {
+      // A response that cannot be framed for the terminal (too long for its framing).
+      this.drop('bad-response', e instanceof NacbridgeError ? e.describe() : String(e), session, route);
+      return;
+    }
     this.counters.responses++;
     route.counters.responses++;
-    session.send(back);
     this.emit('response', session, route.config.name, back, this.clock.now() - started);
   }
 
   /** TPDU originator := line address; dial-monitor block in (or replaced) when the host wants it. */
-  private rewriteRequest(frame: Buffer, envelope: TerminalEnvelope, session: TerminalSession, host: HostRoute): Buffer {
-    const rest = frame.length - envelope.headerOffset;
-    const dial = host.config.dialMonitor.enabled;
-    const out = Buffer.allocUnsafe(TPDU_LENGTH + (dial ? DIAL_MONITOR_LENGTH : 0) + rest);
-    let o = writeTpdu(out, 0, { id: envelope.tpdu.id, destination: envelope.tpdu.destination, originator: session.address });
-    if (dial) {
-      o = writeDialMonitor(out, o, { ani: session.ani ?? '', dnis: session.dnis, tail: host.dialTail });
-    }
-    copyBytes(frame, envelope.headerOffset, frame.length, out, o);
+  private rewriteRequest(frame: Buffer, headerOffset: number, session: TerminalSession, route: HostRoute): Buffer {
+    const wire = this.sessionWire(session);
+    const dial = route.config.dialMonitor.enabled ? this.dialBlock(wire, session, route) : null;
+    const rest = frame.length - headerOffset;
+    const out = Buffer.allocUnsafe(TPDU_LENGTH + (dial === null ? 0 : DIAL_MONITOR_LENGTH) + rest);
+    out[0] = frame[0];
+    out[TPDU_DESTINATION] = frame[TPDU_DESTINATION];
+    out[TPDU_DESTINATION + 1] = frame[TPDU_DESTINATION + 1];
+    out[TPDU_ORIGINATOR] = wire.address >> 8;
+    out[TPDU_ORIGINATOR + 1] = wire.address & 0xff;
+    let o = TPDU_LENGTH;
+    if (dial !== null) o += dial.copy(out, o);
+    frame.copy(out, o, headerOffset);
     return out;
   }
 
-  /** The terminal's own TPDU, addresses swapped (R-MSG-1); an echoed dial-monitor block removed. */
-  private rewriteResponse(answer: Buffer, terminalTpdu: Tpdu): Buffer {
-    const envelope = readTerminalEnvelope(answer);
-    const rest = answer.length - envelope.headerOffset;
-    const out = Buffer.allocUnsafe(TPDU_LENGTH + rest);
-    writeTpdu(out, 0, { id: envelope.tpdu.id, destination: terminalTpdu.originator, originator: terminalTpdu.destination });
-    copyBytes(answer, envelope.headerOffset, answer.length, out, TPDU_LENGTH);
-    return out;
+  /** What a session puts on the wire, worked out on its first frame. */
+  private sessionWire(session: TerminalSession): SessionWire {
+    let wire = this.wires.get(session);
+    if (wire === undefined) {
+      wire = { address: parseInt(checkAddress(session.address, 'line address'), 16), dialBlocks: new Map() };
+      this.wires.set(session, wire);
+    }
+    return wire;
+  }
+
+  private dialBlock(wire: SessionWire, session: TerminalSession, route: HostRoute): Buffer {
+    let block = wire.dialBlocks.get(route);
+    if (block === undefined) {
+      let ani = session.ani ?? '';
+      if (ani.length > ANI_DIGITS) {
+        // The block holds 16 digits right-aligned: an over-long caller ID keeps its subscriber end.
+        log('%s: caller ID has %d digits, the dial-monitor block keeps the last %d', session.label, ani.length, ANI_DIGITS);
+        ani = ani.slice(-ANI_DIGITS);
+      }
+      block = buildDialMonitor({ ani, dnis: session.dnis, tail: route.dialTail });
+      wire.dialBlocks.set(route, block);
+    }
+    return block;
   }
 
   async close(): Promise<void> {
     await Promise.all([...this.hosts.values()].map((r) => r.group.close()));
   }
+}
+
+/**
+ * The response as its terminal gets it: the terminal's own TPDU with the addresses swapped
+ * (R-MSG-1), the ID from the host, an echoed dial-monitor block removed.
+ */
+function rewriteResponse(answer: Buffer, request: Buffer): Buffer {
+  const headerOffset = locateMessageHeader(answer);
+  const out = Buffer.allocUnsafe(TPDU_LENGTH + answer.length - headerOffset);
+  out[0] = answer[0];
+  out[TPDU_DESTINATION] = request[TPDU_ORIGINATOR];
+  out[TPDU_DESTINATION + 1] = request[TPDU_ORIGINATOR + 1];
+  out[TPDU_ORIGINATOR] = request[TPDU_DESTINATION];
+  out[TPDU_ORIGINATOR + 1] = request[TPDU_DESTINATION + 1];
+  answer.copy(out, TPDU_LENGTH, headerOffset);
+  return out;
 }
