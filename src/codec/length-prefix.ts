@@ -1,4 +1,5 @@
 import { CodecError } from '../errors';
+import { copyBytes, sliceCopy } from './bytes';
 import type { DecodeSink, IncrementalDecoder } from './decoder';
 
 /**
@@ -72,7 +73,7 @@ export function encodeLengthPrefixed(prefix: LengthPrefix, payload: Uint8Array, 
   }
   const out = Buffer.allocUnsafe(prefix.size + payload.length);
   prefix.write(out, 0, payload.length);
-  out.set(payload, prefix.size);
+  copyBytes(payload, 0, payload.length, out, prefix.size);
   return out;
 }
 
@@ -163,7 +164,7 @@ export class LengthPrefixedDecoder implements IncrementalDecoder {
         }
         if (chunk.length - i >= length) {
           // The whole payload is in this chunk: one copy, no partial buffer.
-          emit({ type: 'frame', frame: Buffer.from(chunk.subarray(i, i + length)) });
+          emit({ type: 'frame', frame: sliceCopy(chunk, i, i + length) });
           i += length;
           continue;
         }

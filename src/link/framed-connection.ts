@@ -1,9 +1,10 @@
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import createDebug from 'debug';
-import type { Clock, TimerHandle } from '../clock';
+import type { Clock } from '../clock';
 import type { CodecError } from '../errors';
 import { NacbridgeError } from '../errors';
+import { IdleTimer } from '../lazy-timers';
 import { LengthPrefixedDecoder, keepAliveFrame, encodeLengthPrefixed, type LengthPrefix } from '../codec/length-prefix';
 import type { DecodeEvent } from '../codec/decoder';
 
@@ -68,8 +69,10 @@ export class FramedConnection extends EventEmitter<FramedConnectionEvents> {
   private readonly options: FramedConnectionOptions;
   private readonly decoder: LengthPrefixedDecoder;
   private readonly keepAlive: Buffer;
-  private heartbeat: TimerHandle | null = null;
-  private idle: TimerHandle | null = null;
+  /** Outbound idle (R-IDLE-1/2): touched by every write. */
+  private readonly heartbeat: IdleTimer;
+  /** Inbound idle (R-IDLE-1/2): touched by every frame and keep-alive received. */
+  private readonly idle: IdleTimer;
   private closeReason: CloseReason | null = null;
 
   constructor(socket: Socket, options: FramedConnectionOptions) {
@@ -91,8 +94,15 @@ export class FramedConnection extends EventEmitter<FramedConnectionEvents> {
     });
     socket.on('close', () => this.finish('closed-by-peer'));
     socket.on('end', () => socket.end());
-    this.armHeartbeat();
-    this.armIdle();
+    this.heartbeat = new IdleTimer(options.clock, options.heartbeatMs, () => {
+      if (!this.isOpen) return;
+      this.counters.keepalivesOut++;
+      this.write(this.keepAlive);
+    });
+    this.idle = new IdleTimer(options.clock, options.idleTimeoutMs, () => {
+      log('%s idle for %d ms: closing', this.options.label, this.options.idleTimeoutMs);
+      this.close('idle-timeout');
+    });
   }
 
   get isOpen(): boolean {
@@ -115,7 +125,7 @@ export class FramedConnection extends EventEmitter<FramedConnectionEvents> {
   private write(frame: Buffer): void {
     this.socket.write(frame);
     this.counters.bytesOut += frame.length;
-    this.armHeartbeat();
+    this.heartbeat.touch();
   }
 
   private onData(chunk: Buffer): void {
@@ -128,12 +138,12 @@ export class FramedConnection extends EventEmitter<FramedConnectionEvents> {
     switch (event.type) {
       case 'frame':
         this.counters.framesIn++;
-        this.armIdle();
+        this.idle.touch();
         this.emit('frame', event.frame);
         break;
       case 'keepalive':
         this.counters.keepalivesIn++;
-        this.armIdle();
+        this.idle.touch();
         this.emit('keepalive');
         break;
       case 'discarded':
@@ -147,25 +157,6 @@ export class FramedConnection extends EventEmitter<FramedConnectionEvents> {
         this.close('framing-error');
         break;
     }
-  }
-
-  private armHeartbeat(): void {
-    this.heartbeat?.cancel();
-    if (this.options.heartbeatMs <= 0 || !this.isOpen) return;
-    this.heartbeat = this.options.clock.setTimeout(() => {
-      if (!this.isOpen) return;
-      this.counters.keepalivesOut++;
-      this.write(this.keepAlive);
-    }, this.options.heartbeatMs);
-  }
-
-  private armIdle(): void {
-    this.idle?.cancel();
-    if (this.options.idleTimeoutMs <= 0 || !this.isOpen) return;
-    this.idle = this.options.clock.setTimeout(() => {
-      log('%s idle for %d ms: closing', this.options.label, this.options.idleTimeoutMs);
-      this.close('idle-timeout');
-    }, this.options.idleTimeoutMs);
   }
 
   /** Close with a reason; the 'close' event reports it once. */
@@ -184,8 +175,8 @@ export class FramedConnection extends EventEmitter<FramedConnectionEvents> {
   private finish(reason: CloseReason): void {
     if (this.closeReason !== null) return;
     this.closeReason = reason;
-    this.heartbeat?.cancel();
-    this.idle?.cancel();
+    this.heartbeat.stop();
+    this.idle.stop();
     this.decoder.reset();
     log('%s closed: %s', this.options.label, reason);
     this.emit('close', reason);

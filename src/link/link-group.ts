@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import createDebug from 'debug';
 import { systemClock, type Clock, type TimerHandle } from '../clock';
 import { NacbridgeError } from '../errors';
+import { DeadlineQueue } from '../lazy-timers';
 import type { Link, LinkState } from './link';
 
 const log = createDebug('nacbridge:link-group');
@@ -62,7 +63,8 @@ interface Pending {
   key: string;
   link: Link | null;
   done: RequestDone;
-  timer: TimerHandle;
+  /** While it waits for a link to come up; once sent, the response deadline is in `deadlines`. */
+  linkWait: TimerHandle;
 }
 
 interface Waiting {
@@ -101,6 +103,7 @@ export class LinkGroup extends EventEmitter<LinkGroupEvents> {
   private readonly responseTimeoutMs: number;
   private readonly linkWaitMs: number;
   private readonly pending = new Map<string, Pending>();
+  private readonly deadlines: DeadlineQueue<Pending>;
   /** Requests in flight per link, kept as counts: picking a link must not walk the pending table. */
   private readonly load = new Map<Link, number>();
   private waiting: Waiting[] = [];
@@ -117,6 +120,9 @@ export class LinkGroup extends EventEmitter<LinkGroupEvents> {
     this.clock = options.clock ?? systemClock;
     this.responseTimeoutMs = options.responseTimeoutMs ?? 60_000;
     this.linkWaitMs = options.linkWaitMs ?? 10_000;
+    this.deadlines = new DeadlineQueue(this.clock, this.responseTimeoutMs, (entry) =>
+      this.settle(entry, this.fail('timeout', `no response within ${this.responseTimeoutMs} ms`, { key: entry.key })),
+    );
     for (const link of this.links) {
       link.on('frame', (payload) => this.onFrame(payload, link));
       link.on('state', (state) => {
@@ -144,8 +150,6 @@ export class LinkGroup extends EventEmitter<LinkGroupEvents> {
 
   /** An up link: fewest outstanding requests first, round robin among equals. */
   pickLink(): Link | null {
-    const up = this.upLinks;
-    if (up.length === 0) return null;
     let best: Link | null = null;
     let bestLoad = Infinity;
     for (let i = 0; i < this.links.length; i++) {
@@ -157,7 +161,8 @@ export class LinkGroup extends EventEmitter<LinkGroupEvents> {
         bestLoad = load;
       }
     }
-    this.nextIndex = (this.links.indexOf(best as Link) + 1) % this.links.length;
+    if (best === null) return null;
+    this.nextIndex = (this.links.indexOf(best) + 1) % this.links.length;
     return best;
   }
 
@@ -185,14 +190,14 @@ export class LinkGroup extends EventEmitter<LinkGroupEvents> {
     if (this.pending.has(key)) {
       return done(this.fail('duplicate', `a request with key ${key} is already in flight`, { key }), null);
     }
-    const entry: Pending = { key, link: null, done, timer: noTimer };
+    const entry: Pending = { key, link: null, done, linkWait: noTimer };
     const link = this.pickLink();
     // Sent before it is recorded: a send that throws (a frame over the maximum) leaves nothing behind.
     const sentNow = link !== null && link.send(payload);
     this.pending.set(key, entry);
     if (sentNow) return this.sent(entry, link);
     // No link up: wait for one, up to the deadline.
-    entry.timer = this.clock.setTimeout(() => {
+    entry.linkWait = this.clock.setTimeout(() => {
       this.waiting = this.waiting.filter((w) => w.pending !== entry);
       this.settle(entry, this.fail('no-link', `no link of ${this.name} came up within ${this.linkWaitMs} ms`, { key }));
     }, this.linkWaitMs);
@@ -203,10 +208,8 @@ export class LinkGroup extends EventEmitter<LinkGroupEvents> {
     entry.link = link;
     this.load.set(link, this.outstanding(link) + 1);
     this.counters.sent++;
-    entry.timer.cancel();
-    entry.timer = this.clock.setTimeout(() => {
-      this.settle(entry, this.fail('timeout', `no response within ${this.responseTimeoutMs} ms`, { key: entry.key }));
-    }, this.responseTimeoutMs);
+    entry.linkWait.cancel();
+    this.deadlines.add(entry);
   }
 
   private flushWaiting(): void {
@@ -247,7 +250,8 @@ export class LinkGroup extends EventEmitter<LinkGroupEvents> {
 
   private forget(entry: Pending): void {
     this.pending.delete(entry.key);
-    entry.timer.cancel();
+    entry.linkWait.cancel();
+    this.deadlines.remove(entry);
     if (entry.link !== null) this.load.set(entry.link, this.outstanding(entry.link) - 1);
   }
 
@@ -257,6 +261,7 @@ export class LinkGroup extends EventEmitter<LinkGroupEvents> {
     this.closed = true;
     for (const entry of [...this.pending.values()]) this.settle(entry, this.fail('closed', `link group ${this.name} closed`, { key: entry.key }));
     this.waiting = [];
+    this.deadlines.clear();
     await Promise.all(this.links.map((l) => l.close()));
   }
 }

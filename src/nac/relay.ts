@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import createDebug from 'debug';
 import { systemClock, type Clock } from '../clock';
+import { copyBytes } from '../codec/bytes';
 import { buildDialMonitor, DIAL_MONITOR_LENGTH, parseDialTail } from '../codec/dial-monitor';
 import { DEFAULT_MAX_FRAME_LENGTH } from '../codec/length-prefix';
 import { locateMessageHeader } from '../codec/terminal-envelope';
@@ -264,8 +265,8 @@ export class Relay extends EventEmitter<RelayEvents> {
     out[TPDU_ORIGINATOR] = wire.address >> 8;
     out[TPDU_ORIGINATOR + 1] = wire.address & 0xff;
     let o = TPDU_LENGTH;
-    if (dial !== null) o += dial.copy(out, o);
-    frame.copy(out, o, headerOffset);
+    if (dial !== null) o = copyBytes(dial, 0, dial.length, out, o);
+    copyBytes(frame, headerOffset, frame.length, out, o);
     return out;
   }
 
@@ -311,6 +312,6 @@ function rewriteResponse(answer: Buffer, request: Buffer): Buffer {
   out[TPDU_DESTINATION + 1] = request[TPDU_ORIGINATOR + 1];
   out[TPDU_ORIGINATOR] = request[TPDU_DESTINATION];
   out[TPDU_ORIGINATOR + 1] = request[TPDU_DESTINATION + 1];
-  answer.copy(out, TPDU_LENGTH, headerOffset);
+  copyBytes(answer, headerOffset, answer.length, out, TPDU_LENGTH);
   return out;
 }

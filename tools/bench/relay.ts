@@ -49,6 +49,8 @@ interface Result {
   tps: number;
   p50: number;
   p99: number;
+  /** Transactions completed. */
+  count: number;
 }
 
 /** N closed-loop terminals for `seconds`: one request at a time each. */
@@ -97,7 +99,13 @@ async function load(port: number, terminals: number, runSeconds = seconds): Prom
   for (const s of sockets) s.destroy();
   latencies.sort((a, b) => a - b);
   const pick = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))] ?? NaN;
-  return { tps: done / elapsed, p50: pick(0.5), p99: pick(0.99) };
+  return { tps: done / elapsed, p50: pick(0.5), p99: pick(0.99), count: done };
+}
+
+/** CPU time (user + system) a process has used, in microseconds (clock ticks of 10 ms). */
+function cpuMicros(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10_000;
 }
 
 function rssKb(pid: number): number {
@@ -132,19 +140,19 @@ interface Row {
 /** The median of each figure across rounds, taken figure by figure. */
 function median(results: Result[]): Result {
   const mid = (values: number[]) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)];
-  return { tps: mid(results.map((r) => r.tps)), p50: mid(results.map((r) => r.p50)), p99: mid(results.map((r) => r.p99)) };
+  return { tps: mid(results.map((r) => r.tps)), p50: mid(results.map((r) => r.p50)), p99: mid(results.map((r) => r.p99)), count: mid(results.map((r) => r.count)) };
 }
 
 const us = (x: number, width = 7) => x.toFixed(0).padStart(width);
 const ratio = (a: number, b: number) => (b > 0 ? (a / b).toFixed(2) : 'n/a').padStart(6);
 
-function printRow(n: number, row: Row): void {
+function printRow(n: number, row: Row, nacCpuPerTx: number): void {
   const { nac, socat, direct } = row;
   console.log(
     `${String(n).padStart(9)} | ${Math.round(nac.tps).toString().padStart(8)} ${us(nac.p50)} ${us(nac.p99)} | ` +
       `${Math.round(socat.tps).toString().padStart(8)} ${us(socat.p50)} ${us(socat.p99)} | ` +
       `${Math.round(direct.tps).toString().padStart(8)} ${us(direct.p50)} ${us(direct.p99)} | ` +
-      `${us(nac.p99 - direct.p99, 8)} ${us(socat.p99 - direct.p99, 8)} | ${ratio(nac.p99, socat.p99)} ${ratio(nac.p99 - direct.p99, socat.p99 - direct.p99)}`,
+      `${us(nac.p99 - direct.p99, 8)} ${us(socat.p99 - direct.p99, 8)} | ${ratio(nac.p99, socat.p99)} ${ratio(nac.p99 - direct.p99, socat.p99 - direct.p99)} | ${us(nacCpuPerTx, 5)}`,
   );
 }
 
@@ -178,19 +186,23 @@ async function main(): Promise<void> {
     `bench:relay  node ${process.version}, closed loop (one request in flight per terminal), ${REQUEST.length}-byte payloads, ` +
       `median of ${rounds} interleaved rounds of ${seconds} s, after a 2 s warm-up; latencies in microseconds\n`,
   );
-  console.log('          |        NAC              |       socat             |      direct             | added p99         | p99 NAC/socat');
-  console.log('terminals |     tx/s     p50     p99 |     tx/s     p50     p99 |     tx/s     p50     p99 |      NAC    socat |  total  added');
+  console.log('          |        NAC              |       socat             |      direct             | added p99         | p99 NAC/socat | NAC CPU');
+  console.log('terminals |     tx/s     p50     p99 |     tx/s     p50     p99 |     tx/s     p50     p99 |      NAC    socat |  total  added | us/tx');
   const idleRss = rssKb(nac.pid as number);
   let rssAt1000: number | null = null;
   for (const n of counts) {
     const results: Record<keyof Row, Result[]> = { nac: [], socat: [], direct: [] };
+    let nacCpu = 0;
     for (let round = 0; round < rounds; round++) {
+      const cpuBefore = cpuMicros(nac.pid as number);
       results.nac.push(await load(nacPort, n));
+      nacCpu += cpuMicros(nac.pid as number) - cpuBefore;
       if (n === 1000) rssAt1000 = Math.max(rssAt1000 ?? 0, rssKb(nac.pid as number));
       results.socat.push(await load(socatPort, n));
       results.direct.push(await load(direct.port, n));
     }
-    printRow(n, { nac: median(results.nac), socat: median(results.socat), direct: median(results.direct) });
+    const nacCount = results.nac.reduce((sum, r) => sum + r.count, 0);
+    printRow(n, { nac: median(results.nac), socat: median(results.socat), direct: median(results.direct) }, nacCpu / nacCount);
   }
   if (rssAt1000 !== null) {
     const perSession = ((rssAt1000 - idleRss) * 1024) / 1000;
