@@ -51,12 +51,26 @@ export class IdleTimer {
 }
 
 /**
- * Items that each expire `timeoutMs` after they were added, unless removed first. Every item has
- * the same timeout, so insertion order is deadline order: a Map keeps both, add and remove are
- * O(1), and one timer waits for the oldest item. Add an item once; remove it before adding it again.
+ * What a DeadlineQueue keeps on each of its items, so that queueing allocates nothing: when the
+ * item expires and its neighbours while it is queued. A new item starts with 0, null, null, false.
  */
-export class DeadlineQueue<T> {
-  private readonly deadlines = new Map<T, number>();
+export interface DeadlineLinks {
+  expiresAt: number;
+  older: DeadlineLinks | null;
+  newer: DeadlineLinks | null;
+  queued: boolean;
+}
+
+/**
+ * Items that each expire `timeoutMs` after they were added, unless removed first. Every item has
+ * the same timeout, so the order of adding is the order of expiring: a linked list through the
+ * items themselves keeps it (add and remove are O(1) and allocate nothing), and one timer waits
+ * for the oldest item.
+ */
+export class DeadlineQueue<T extends DeadlineLinks> {
+  private oldest: T | null = null;
+  private newest: T | null = null;
+  private count = 0;
   private timer: TimerHandle | null = null;
   /** While expiring: an item added by `expire` is armed for when the sweep ends, not twice. */
   private sweeping = false;
@@ -68,21 +82,36 @@ export class DeadlineQueue<T> {
   ) {}
 
   get size(): number {
-    return this.deadlines.size;
+    return this.count;
   }
 
   add(item: T): void {
-    const at = this.clock.now() + this.timeoutMs;
-    this.deadlines.set(item, at);
-    if (this.timer === null && !this.sweeping) this.arm(at);
+    if (item.queued) this.remove(item);
+    item.expiresAt = this.clock.now() + this.timeoutMs;
+    item.older = this.newest;
+    item.newer = null;
+    item.queued = true;
+    if (this.newest === null) this.oldest = item;
+    else this.newest.newer = item;
+    this.newest = item;
+    this.count++;
+    if (this.timer === null && !this.sweeping) this.arm(item.expiresAt);
   }
 
   remove(item: T): void {
-    this.deadlines.delete(item);
+    if (!item.queued) return;
+    if (item.older === null) this.oldest = item.newer as T | null;
+    else item.older.newer = item.newer;
+    if (item.newer === null) this.newest = item.older as T | null;
+    else item.newer.older = item.older;
+    item.older = null;
+    item.newer = null;
+    item.queued = false;
+    this.count--;
   }
 
   clear(): void {
-    this.deadlines.clear();
+    while (this.oldest !== null) this.remove(this.oldest);
     this.timer?.cancel();
     this.timer = null;
   }
@@ -96,9 +125,9 @@ export class DeadlineQueue<T> {
     const now = this.clock.now();
     this.sweeping = true;
     try {
-      for (const [item, at] of this.deadlines) {
-        if (at > now) return this.arm(at);
-        this.deadlines.delete(item);
+      for (let item = this.oldest; item !== null; item = this.oldest) {
+        if (item.expiresAt > now) return this.arm(item.expiresAt);
+        this.remove(item);
         this.expire(item);
       }
     } finally {

@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { ManualClock } from '../src/clock';
-import { DeadlineQueue, IdleTimer } from '../src/lazy-timers';
+import { DeadlineQueue, IdleTimer, type DeadlineLinks } from '../src/lazy-timers';
+
+interface Item extends DeadlineLinks {
+  name: string;
+}
+
+const item = (name: string): Item => ({ name, expiresAt: 0, older: null, newer: null, queued: false });
 
 describe('lazy timers', () => {
   describe('IdleTimer', () => {
@@ -58,14 +64,16 @@ describe('lazy timers', () => {
     it('R-CONN-5: each item expires its timeout after it was added, in order, unless removed first', () => {
       const clock = new ManualClock();
       const expired: string[] = [];
-      const queue = new DeadlineQueue<string>(clock, 1000, (item) => expired.push(`${item}@${clock.now()}`));
-      queue.add('a');
+      const queue = new DeadlineQueue<Item>(clock, 1000, (i) => expired.push(`${i.name}@${clock.now()}`));
+      const [a, b, c] = [item('a'), item('b'), item('c')];
+      queue.add(a);
       clock.advance(100);
-      queue.add('b');
+      queue.add(b);
       clock.advance(100);
-      queue.add('c');
-      queue.remove('a');
-      assert.equal(queue.size, 2);
+      queue.add(c);
+      queue.remove(a);
+      queue.remove(a);
+      assert.equal(queue.size, 2, 'removing twice is harmless');
       clock.advance(2000);
       assert.deepEqual(expired, ['b@1100', 'c@1200']);
       assert.equal(queue.size, 0);
@@ -74,10 +82,13 @@ describe('lazy timers', () => {
 
     it('keeps one timer however many items it holds', () => {
       const clock = new ManualClock();
-      const queue = new DeadlineQueue<number>(clock, 1000, () => undefined);
-      for (let i = 0; i < 1000; i++) queue.add(i);
+      const queue = new DeadlineQueue<Item>(clock, 1000, () => undefined);
+      const items = Array.from({ length: 1000 }, (_, i) => item(String(i)));
+      for (const i of items) queue.add(i);
       assert.equal(clock.pending, 1);
-      for (let i = 0; i < 1000; i++) queue.remove(i);
+      // removed from the middle, the ends, in any order
+      for (const i of [...items.filter((_, k) => k % 2 === 1), ...items.filter((_, k) => k % 2 === 0).reverse()]) queue.remove(i);
+      assert.equal(queue.size, 0);
       clock.advance(1000);
       assert.equal(clock.pending, 0);
     });
@@ -85,11 +96,11 @@ describe('lazy timers', () => {
     it('an item added while others expire gets its own full timeout, armed once', () => {
       const clock = new ManualClock();
       const expired: string[] = [];
-      const queue: DeadlineQueue<string> = new DeadlineQueue<string>(clock, 500, (item) => {
-        expired.push(`${item}@${clock.now()}`);
-        if (item === 'first') queue.add('retry');
+      const queue: DeadlineQueue<Item> = new DeadlineQueue<Item>(clock, 500, (i) => {
+        expired.push(`${i.name}@${clock.now()}`);
+        if (i.name === 'first') queue.add(item('retry'));
       });
-      queue.add('first');
+      queue.add(item('first'));
       clock.advance(500);
       assert.equal(clock.pending, 1);
       clock.advance(500);
@@ -98,10 +109,10 @@ describe('lazy timers', () => {
 
     it('clear() forgets every item and its timer', () => {
       const clock = new ManualClock();
-      const expired: number[] = [];
-      const queue = new DeadlineQueue<number>(clock, 100, (i) => expired.push(i));
-      queue.add(1);
-      queue.add(2);
+      const expired: string[] = [];
+      const queue = new DeadlineQueue<Item>(clock, 100, (i) => expired.push(i.name));
+      queue.add(item('1'));
+      queue.add(item('2'));
       queue.clear();
       clock.advance(1000);
       assert.deepEqual(expired, []);

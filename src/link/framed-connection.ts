@@ -74,6 +74,8 @@ export class FramedConnection extends EventEmitter<FramedConnectionEvents> {
   /** Inbound idle (R-IDLE-1/2): touched by every frame and keep-alive received. */
   private readonly idle: IdleTimer;
   private closeReason: CloseReason | null = null;
+  /** The decoder's sink, made once rather than per chunk. */
+  private readonly decoded = (event: DecodeEvent): void => this.onDecoded(event);
 
   constructor(socket: Socket, options: FramedConnectionOptions) {
     super();
@@ -130,7 +132,7 @@ export class FramedConnection extends EventEmitter<FramedConnectionEvents> {
 
   private onData(chunk: Buffer): void {
     this.counters.bytesIn += chunk.length;
-    this.decoder.push(chunk, (event) => this.onDecoded(event));
+    this.decoder.push(chunk, this.decoded);
   }
 
   private onDecoded(event: DecodeEvent): void {

@@ -2,7 +2,8 @@ import { EventEmitter } from 'node:events';
 import createDebug from 'debug';
 import { systemClock, type Clock, type TimerHandle } from '../clock';
 import { NacbridgeError } from '../errors';
-import { DeadlineQueue } from '../lazy-timers';
+import { DeadlineQueue, type DeadlineLinks } from '../lazy-timers';
+import { PendingTable } from './pending-table';
 import type { Link, LinkState } from './link';
 
 const log = createDebug('nacbridge:link-group');
@@ -59,7 +60,7 @@ export interface LinkGroupCounters {
 /** How a request submitted with a callback ends: exactly one call, with an error or the response. */
 export type RequestDone = (error: RequestFailed | null, response: Buffer | null) => void;
 
-interface Pending {
+interface Pending extends DeadlineLinks {
   key: string;
   link: Link | null;
   done: RequestDone;
@@ -102,7 +103,7 @@ export class LinkGroup extends EventEmitter<LinkGroupEvents> {
   private readonly clock: Clock;
   private readonly responseTimeoutMs: number;
   private readonly linkWaitMs: number;
-  private readonly pending = new Map<string, Pending>();
+  private readonly pending = new PendingTable<Pending>();
   private readonly deadlines: DeadlineQueue<Pending>;
   /** Requests in flight per link, kept as counts: picking a link must not walk the pending table. */
   private readonly load = new Map<Link, number>();
@@ -190,7 +191,7 @@ export class LinkGroup extends EventEmitter<LinkGroupEvents> {
     if (this.pending.has(key)) {
       return done(this.fail('duplicate', `a request with key ${key} is already in flight`, { key }), null);
     }
-    const entry: Pending = { key, link: null, done, linkWait: noTimer };
+    const entry: Pending = { key, link: null, done, linkWait: noTimer, expiresAt: 0, older: null, newer: null, queued: false };
     const link = this.pickLink();
     // Sent before it is recorded: a send that throws (a frame over the maximum) leaves nothing behind.
     const sentNow = link !== null && link.send(payload);
@@ -223,7 +224,8 @@ export class LinkGroup extends EventEmitter<LinkGroupEvents> {
   }
 
   private onFrame(payload: Buffer, link: Link): void {
-    this.emit('inbound', payload, link);
+    // Guarded: an emit with arguments allocates even when nobody listens (only traces do).
+    if (this.listenerCount('inbound') > 0) this.emit('inbound', payload, link);
     const key = this.keys.response(payload);
     const entry = key === null ? undefined : this.pending.get(key);
     if (entry === undefined || entry.link === null) {

@@ -215,7 +215,8 @@ export class Relay extends EventEmitter<RelayEvents> {
     route.counters.requests++;
     this.inFlightCount++;
     const started = this.clock.now();
-    this.emit('request', session, route.config.name, outbound);
+    // Guarded: an emit with arguments allocates even when nobody listens (traces and metrics do).
+    if (this.listenerCount('request') > 0) this.emit('request', session, route.config.name, outbound);
     route.group.submit(outbound, (error, answer) => {
       this.inFlightCount--;
       if (error !== null || answer === null) {
@@ -250,7 +251,7 @@ export class Relay extends EventEmitter<RelayEvents> {
     }
     this.counters.responses++;
     route.counters.responses++;
-    this.emit('response', session, route.config.name, back, this.clock.now() - started);
+    if (this.listenerCount('response') > 0) this.emit('response', session, route.config.name, back, this.clock.now() - started);
   }
 
   /** TPDU originator := line address; dial-monitor block in (or replaced) when the host wants it. */
