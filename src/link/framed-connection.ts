@@ -45,6 +45,11 @@ export interface FramedConnectionOptions {
   clock: Clock;
   /** For logs: "link cups-1", "port 5001 from 127.0.0.1". */
   label: string;
+  /**
+   * True when the socket was opened with `onread` and its owner passes the bytes to receive():
+   * a client link reads into one reused buffer instead of a new one per read.
+   */
+  externalReads?: boolean;
 }
 
 export interface FramedConnectionEvents {
@@ -89,7 +94,7 @@ export class FramedConnection extends EventEmitter<FramedConnectionEvents> {
     // The terminal format has only the client send keep-alives: TCP keep-alive is how a client
     // notices a dead server.
     socket.setKeepAlive(true, 30_000);
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    if (!options.externalReads) socket.on('data', (chunk: Buffer) => this.receive(chunk));
     socket.on('error', (error) => {
       log('%s socket error: %s', options.label, error.message);
       this.finish('socket-error');
@@ -130,7 +135,8 @@ export class FramedConnection extends EventEmitter<FramedConnectionEvents> {
     this.heartbeat.touch();
   }
 
-  private onData(chunk: Buffer): void {
+  /** Bytes read from the socket; they are decoded (and frames copied out) before this returns. */
+  receive(chunk: Uint8Array): void {
     this.counters.bytesIn += chunk.length;
     this.decoder.push(chunk, this.decoded);
   }

@@ -7,6 +7,7 @@ import { Backoff } from './backoff';
 import { FramedConnection, zeroConnectionCounters, type CloseReason, type ConnectionCounters } from './framed-connection';
 
 const log = createDebug('nacbridge:link');
+const READ_BUFFER_BYTES = 64 * 1024;
 
 export type LinkState = 'connecting' | 'up' | 'down' | 'closed';
 
@@ -58,6 +59,7 @@ export class Link extends EventEmitter<LinkEvents> {
   private timer: TimerHandle | null = null;
   private connectTimer: TimerHandle | null = null;
   private upSince: number | null = null;
+  private readonly readBuffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
   private readonly totals: LinkCounters = { ...zeroConnectionCounters(), connects: 0, connectFailures: 0, disconnects: 0 };
 
   constructor(options: LinkOptions) {
@@ -117,7 +119,18 @@ export class Link extends EventEmitter<LinkEvents> {
   private connectNow(): void {
     this.timer = null;
     this.setState('connecting');
-    const socket = connect({ host: this.options.host, port: this.options.port });
+    // One read buffer for the link's life: the decoder copies every frame out of it.
+    const socket = connect({
+      host: this.options.host,
+      port: this.options.port,
+      onread: {
+        buffer: this.readBuffer,
+        callback: (bytes) => {
+          this.connection?.receive(this.readBuffer.subarray(0, bytes));
+          return true;
+        },
+      },
+    });
     this.pendingSocket = socket;
     const timeout = this.clock.setTimeout(() => {
       socket.destroy();
@@ -150,6 +163,7 @@ export class Link extends EventEmitter<LinkEvents> {
       idleTimeoutMs: this.options.idleTimeoutMs ?? (framing === 'ascii4' ? 180_000 : 0),
       clock: this.clock,
       label: `link ${this.name}`,
+      externalReads: true,
     });
     this.connection = connection;
     this.totals.connects++;

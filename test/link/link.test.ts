@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { connect, type Socket } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
 import { ManualClock } from '../../src/clock';
 import { fromHex, toHex } from '../../src/codec/hex';
 import { Backoff } from '../../src/link/backoff';
@@ -147,6 +147,61 @@ describe('link: one duplex long connection', () => {
     await server.start();
     clock.advance(2 * SECOND); // retry 2 after 1-2 s
     await until(() => l.isUp, 'link back up');
+  });
+
+  it('R-FRAME-1: frames split across reads and coalesced in one come out whole, and stay intact after later reads', async () => {
+    await startServer(); // for afterEach; this test's peer is a raw socket
+    const frames = Array.from({ length: 40 }, (_, i) => Buffer.alloc(20 + i * 37, i + 1));
+    const wire = Buffer.concat(frames.map((f) => Buffer.concat([Buffer.from([f.length >> 8, f.length & 0xff]), f])));
+    const raw = createServer((socket) => {
+      // cut the stream at awkward places: inside prefixes, inside bodies, several frames at once
+      let at = 0;
+      const cuts = [1, 3, 50, 51, 400, 401, 402, 2000, 7000, wire.length];
+      const next = (): void => {
+        const end = cuts.shift();
+        if (end === undefined) return;
+        socket.write(wire.subarray(at, end));
+        at = end;
+        setTimeout(next, 2);
+      };
+      next();
+    });
+    await new Promise<void>((resolve) => raw.listen(0, '127.0.0.1', () => resolve()));
+    const l = link({ port: (raw.address() as { port: number }).port });
+    const received: Buffer[] = [];
+    l.on('frame', (payload) => received.push(payload));
+    l.start();
+    try {
+      await until(() => received.length === frames.length, 'every frame');
+      received.forEach((payload, i) => assert.ok(payload.equals(frames[i]), `frame ${i} intact`));
+      assert.equal(l.counters.bytesIn, wire.length);
+    } finally {
+      await l.close();
+      await new Promise<void>((resolve) => raw.close(() => resolve()));
+    }
+  });
+
+  it('R-FRAME-1, R-CONN-3: an oversized length from the host drops the link (counted) and it reconnects', async () => {
+    await startServer(); // for afterEach; this test's peer is a raw socket
+    let connections = 0;
+    const raw = createServer((socket) => {
+      connections++;
+      socket.on('error', () => undefined);
+      socket.write(Buffer.from([0xff, 0xff, 1, 2, 3]));
+    });
+    await new Promise<void>((resolve) => raw.listen(0, '127.0.0.1', () => resolve()));
+    const l = link({ port: (raw.address() as { port: number }).port });
+    try {
+      const down = nextEvent(l, 'state', (s, reason) => s === 'down' && reason === 'framing-error');
+      l.start();
+      await down;
+      assert.equal(l.counters.framingErrors, 1);
+      clock.advance(1 * SECOND);
+      await until(() => connections === 2, 'reconnected');
+    } finally {
+      await l.close();
+      await new Promise<void>((resolve) => raw.close(() => resolve()));
+    }
   });
 
   it('R-CONN-3: backoff: first retry within 1 s, doubling, capped (default 30 s), jittered into [d/2, d]', () => {
