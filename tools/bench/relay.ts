@@ -3,6 +3,7 @@
  * relay -> two links) to an echoing responder, beside the same traffic through a plain TCP relay
  * (socat) to the same responder, and straight to the responder with no relay at all, in the same
  * run. Added latency is a path's latency minus the direct path's: what the relay itself costs.
+ * A bare Node pipe (node-pipe.ts) runs beside them as the floor any Node relay starts from.
  * Each row is the median of BENCH_ROUNDS interleaved rounds (this VM's figures swing by tens of
  * percent from one second to the next). Also prints the NAC's RSS per 1000 sessions. The NAC runs
  * as its own process (`nacbridge run`), so its memory and CPU are its own.
@@ -140,11 +141,8 @@ async function waitForLine(child: ChildProcess, out: { text: string }, pattern: 
   }
 }
 
-interface Row {
-  nac: Result;
-  socat: Result;
-  direct: Result;
-}
+const PATHS = ['nac', 'socat', 'node pipe', 'direct'] as const;
+type PathName = (typeof PATHS)[number];
 
 /** The median of each figure across rounds, taken figure by figure. */
 function median(results: Result[]): Result {
@@ -152,17 +150,21 @@ function median(results: Result[]): Result {
   return { tps: mid(results.map((r) => r.tps)), p50: mid(results.map((r) => r.p50)), p99: mid(results.map((r) => r.p99)), count: mid(results.map((r) => r.count)) };
 }
 
-const us = (x: number, width = 7) => x.toFixed(0).padStart(width);
+const us = (x: number, width = 8) => x.toFixed(0).padStart(width);
 const ratio = (a: number, b: number) => (b > 0 ? (a / b).toFixed(2) : 'n/a').padStart(6);
 
-function printRow(n: number, row: Row, nacCpuPerTx: number): void {
-  const { nac, socat, direct } = row;
-  console.log(
-    `${String(n).padStart(9)} | ${Math.round(nac.tps).toString().padStart(8)} ${us(nac.p50)} ${us(nac.p99)} | ` +
-      `${Math.round(socat.tps).toString().padStart(8)} ${us(socat.p50)} ${us(socat.p99)} | ` +
-      `${Math.round(direct.tps).toString().padStart(8)} ${us(direct.p50)} ${us(direct.p99)} | ` +
-      `${us(nac.p99 - direct.p99, 8)} ${us(socat.p99 - direct.p99, 8)} | ${ratio(nac.p99, socat.p99)} ${ratio(nac.p99 - direct.p99, socat.p99 - direct.p99)} | ${us(nacCpuPerTx, 5)}`,
-  );
+function printRows(n: number, rows: Record<PathName, Result>, nacCpuPerTx: number): void {
+  const direct = rows.direct;
+  const socat = rows.socat;
+  for (const name of PATHS) {
+    const r = rows[name];
+    const added = name === 'direct' ? '' : `${us(r.p50 - direct.p50, 9)} ${us(r.p99 - direct.p99, 9)}`;
+    const versus =
+      name === 'direct' || name === 'socat'
+        ? ''
+        : ` | ${ratio(r.p99, socat.p99)} ${ratio(r.p99 - direct.p99, socat.p99 - direct.p99)}${name === 'nac' ? ` | ${us(nacCpuPerTx, 5)}` : ''}`;
+    console.log(`${String(n).padStart(9)} ${name.padEnd(9)} | ${Math.round(r.tps).toString().padStart(7)} ${us(r.p50)} ${us(r.p99)} | ${added.padStart(19)}${versus}`);
+  }
 }
 
 async function main(): Promise<void> {
@@ -186,32 +188,36 @@ async function main(): Promise<void> {
   // socat cannot report a port it picked, so it gets one picked here.
   const socatPort = 20000 + Math.floor(Math.random() * 20000);
   const socat = spawn('socat', [`TCP-LISTEN:${socatPort},bind=127.0.0.1,reuseaddr,fork,backlog=2048`, `TCP:127.0.0.1:${direct.port}`], { stdio: 'ignore' });
+  const pipe = spawn(process.execPath, [path.join(__dirname, 'node-pipe.js'), String(direct.port)], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const pipePort = Number((await waitForLine(pipe, collect(pipe), /listening (\d+)/))[1]);
   await new Promise((r) => setTimeout(r, 300));
+  const ports: Record<PathName, number> = { nac: nacPort, socat: socatPort, 'node pipe': pipePort, direct: direct.port };
 
   // Steady state, not start-up: every path carries traffic for a moment before anything is timed
   // (the NAC is JavaScript and compiles its hot paths in the first seconds; socat is native).
-  for (const port of [nacPort, socatPort, direct.port]) await load(port, 10, 2);
+  for (const name of PATHS) await load(ports[name], 10, 2);
   console.log(
     `bench:relay  node ${process.version}, closed loop (one request in flight per terminal), ${REQUEST.length}-byte payloads, ` +
       `median of ${rounds} interleaved rounds of ${seconds} s, after a 2 s warm-up; latencies in microseconds\n`,
   );
-  console.log('          |        NAC              |       socat             |      direct             | added p99         | p99 NAC/socat | NAC CPU');
-  console.log('terminals |     tx/s     p50     p99 |     tx/s     p50     p99 |     tx/s     p50     p99 |      NAC    socat |  total  added | us/tx');
+  console.log('                    |                          | added over direct   | p99 / socat p99 | NAC CPU');
+  console.log('terminals path     |    tx/s      p50      p99 |       p50       p99 |  total  added  | us/tx');
   const idleRss = rssKb(nac.pid as number);
   let rssAt1000: number | null = null;
   for (const n of counts) {
-    const results: Record<keyof Row, Result[]> = { nac: [], socat: [], direct: [] };
+    const results: Record<PathName, Result[]> = { nac: [], socat: [], 'node pipe': [], direct: [] };
     let nacCpu = 0;
     for (let round = 0; round < rounds; round++) {
-      const cpuBefore = cpuMicros(nac.pid as number);
-      results.nac.push(await load(nacPort, n));
-      nacCpu += cpuMicros(nac.pid as number) - cpuBefore;
-      if (n === 1000) rssAt1000 = Math.max(rssAt1000 ?? 0, rssKb(nac.pid as number));
-      results.socat.push(await load(socatPort, n));
-      results.direct.push(await load(direct.port, n));
+      for (const name of PATHS) {
+        const cpuBefore = name === 'nac' ? cpuMicros(nac.pid as number) : 0;
+        results[name].push(await load(ports[name], n));
+        if (name !== 'nac') continue;
+        nacCpu += cpuMicros(nac.pid as number) - cpuBefore;
+        if (n === 1000) rssAt1000 = Math.max(rssAt1000 ?? 0, rssKb(nac.pid as number));
+      }
     }
     const nacCount = results.nac.reduce((sum, r) => sum + r.count, 0);
-    printRow(n, { nac: median(results.nac), socat: median(results.socat), direct: median(results.direct) }, nacCpu / nacCount);
+    printRows(n, { nac: median(results.nac), socat: median(results.socat), 'node pipe': median(results['node pipe']), direct: median(results.direct) }, nacCpu / nacCount);
   }
   if (rssAt1000 !== null) {
     const perSession = ((rssAt1000 - idleRss) * 1024) / 1000;
@@ -219,6 +225,7 @@ async function main(): Promise<void> {
   }
   nac.kill('SIGTERM');
   socat.kill();
+  pipe.kill('SIGTERM');
   await new Promise((r) => nac.once('exit', r));
   await Promise.all([...platform, direct].map((r) => new Promise<void>((resolve) => r.server.close(() => resolve()))));
   rmSync(dir, { recursive: true, force: true });
