@@ -186,29 +186,26 @@ export class Relay extends EventEmitter<RelayEvents> {
   }
 
   /**
-   * A frame (TPDU + data) from a terminal. `done` (optional) is called once it has been answered
-   * or dropped. This is the NAC's hot path, so it reads only offsets and copies bytes: no Promise,
-   * no decoded strings, and the session's dial-monitor block is built once per call, not per frame.
+   * A frame (TPDU + data) from a terminal; it ends answered or dropped, counted either way. This
+   * is the NAC's hot path, so it reads only offsets and copies bytes: no Promise, no decoded
+   * strings, and the session's dial-monitor block is built once per call, not per frame.
    */
-  request(session: TerminalSession, frame: Buffer, done?: () => void): void {
+  request(session: TerminalSession, frame: Buffer): void {
     let headerOffset: number;
     try {
       headerOffset = locateMessageHeader(frame);
     } catch (e) {
       this.reject('bad-frame', e instanceof NacbridgeError ? e.describe() : String(e), session);
-      done?.();
       return;
     }
     const route = this.routeByValue((frame[TPDU_DESTINATION] << 8) | frame[TPDU_DESTINATION + 1]);
     if (route === null) {
       this.reject('no-route', `no host for NII ${toHex(frame, TPDU_DESTINATION, TPDU_DESTINATION + 2)}`, session);
-      done?.();
       return;
     }
     const outbound = this.rewriteRequest(frame, headerOffset, session, route);
     if (outbound.length > route.maxFrameLength) {
       this.reject('bad-frame', `${outbound.length} bytes with the dial-monitor block exceed the link maximum of ${route.maxFrameLength}`, session);
-      done?.();
       return;
     }
     this.counters.requests++;
@@ -226,7 +223,6 @@ export class Relay extends EventEmitter<RelayEvents> {
       } else {
         this.deliver(session, frame, answer, route, started);
       }
-      done?.();
     });
   }
 

@@ -68,7 +68,7 @@ export class LineSessions {
     switch (event.type) {
       case 'frame':
         this.counters.framesIn++;
-        if (this.session) void this.relay.request(this.session, event.frame);
+        if (this.session) this.relay.request(this.session, event.frame);
         break;
       case 'error':
         this.counters.frameErrors++;
@@ -158,7 +158,7 @@ export class TerminalListener {
       };
       connection.on('frame', (frame) => {
         this.counters.framesIn++;
-        void this.relay.request(session, frame);
+        this.relay.request(session, frame);
       });
       connection.on('framing-error', () => this.counters.frameErrors++);
       connection.once('close', () => {
