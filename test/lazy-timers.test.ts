@@ -61,7 +61,7 @@ describe('lazy timers', () => {
   });
 
   describe('DeadlineQueue', () => {
-    it('R-CONN-5: each item expires its timeout after it was added, in order, unless removed first', () => {
+    it('each item expires its timeout after it was added, in order, unless removed first', () => {
       const clock = new ManualClock();
       const expired: string[] = [];
       const queue = new DeadlineQueue<Item>(clock, 1000, (i) => expired.push(`${i.name}@${clock.now()}`));

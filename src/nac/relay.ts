@@ -53,8 +53,6 @@ export interface HostRoute {
   group: LinkGroup;
   counters: RelayCounters;
   dialTail: Buffer;
-  /** The largest payload the host's links carry (R-FRAME-1). */
-  maxFrameLength: number;
 }
 
 export interface RelayEvents {
@@ -134,13 +132,7 @@ export class Relay extends EventEmitter<RelayEvents> {
         responseTimeoutMs: config.responseTimeoutSeconds * 1000,
         clock: this.clock,
       });
-      const route: HostRoute = {
-        config,
-        group,
-        counters: { requests: 0, responses: 0, dropped: {}, rejected: {}, unmatched: 0 },
-        dialTail,
-        maxFrameLength: DEFAULT_MAX_FRAME_LENGTH,
-      };
+      const route: HostRoute = { config, group, counters: { requests: 0, responses: 0, dropped: {}, rejected: {}, unmatched: 0 }, dialTail };
       group.on('unmatched', (payload, link) => {
         this.counters.unmatched++;
         route.counters.unmatched++;
@@ -204,8 +196,9 @@ export class Relay extends EventEmitter<RelayEvents> {
       return;
     }
     const outbound = this.rewriteRequest(frame, headerOffset, session, route);
-    if (outbound.length > route.maxFrameLength) {
-      this.reject('bad-frame', `${outbound.length} bytes with the dial-monitor block exceed the link maximum of ${route.maxFrameLength}`, session);
+    // Links carry at most the terminal format's maximum (R-FRAME-1); the block can push a frame over.
+    if (outbound.length > DEFAULT_MAX_FRAME_LENGTH) {
+      this.reject('bad-frame', `${outbound.length} bytes with the dial-monitor block exceed the link maximum of ${DEFAULT_MAX_FRAME_LENGTH}`, session);
       return;
     }
     this.counters.requests++;
