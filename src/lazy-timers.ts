@@ -7,8 +7,8 @@ import type { Clock, TimerHandle } from './clock';
  */
 
 /**
- * Fires `onIdle` after `ms` without a touch(), then starts over; touch() only reads the clock.
- * An `ms` of 0 or less never fires.
+ * Fires `onIdle` after `ms` without a touch(), then starts over; touch() only reads the clock
+ * (and not even that once stopped: an `ms` of 0 or less never fires, so it starts stopped).
  */
 export class IdleTimer {
   private last: number;
@@ -26,7 +26,7 @@ export class IdleTimer {
   }
 
   touch(): void {
-    this.last = this.clock.now();
+    if (!this.stopped) this.last = this.clock.now();
   }
 
   stop(): void {

@@ -149,6 +149,24 @@ describe('link: one duplex long connection', () => {
     await until(() => l.isUp, 'link back up');
   });
 
+  it('R-CONN-3: a connect not completed within the connect timeout is abandoned (counted) and retried', async () => {
+    await startServer();
+    const l = link({ connectTimeoutMs: 5 * SECOND });
+    const states: [string, string | undefined][] = [];
+    l.on('state', (state, reason) => states.push([state, reason]));
+    l.start();
+    // Synchronously after start(): the connect needs a turn of the event loop, so it is still pending.
+    clock.advance(5 * SECOND);
+    assert.deepEqual(states, [
+      ['connecting', undefined],
+      ['down', 'connect-timeout'],
+    ]);
+    assert.equal(l.counters.connectFailures, 1);
+    clock.advance(1 * SECOND); // the first retry comes within 1 s
+    await until(() => l.isUp, 'link up on the retry');
+    assert.equal(l.counters.connects, 1);
+  });
+
   it('R-FRAME-1: frames split across reads and coalesced in one come out whole, and stay intact after later reads', async () => {
     await startServer(); // for afterEach; this test's peer is a raw socket
     const frames = Array.from({ length: 40 }, (_, i) => Buffer.alloc(20 + i * 37, i + 1));

@@ -4,9 +4,13 @@
  * (socat) to the same responder, and straight to the responder with no relay at all, in the same
  * run. Added latency is a path's latency minus the direct path's: what the relay itself costs.
  * A bare Node pipe (node-pipe.ts) runs beside them as the floor any Node relay starts from.
- * Each row is the median of BENCH_ROUNDS interleaved rounds (this VM's figures swing by tens of
- * percent from one second to the next). Also prints the NAC's RSS per 1000 sessions. The NAC runs
- * as its own process (`nacbridge run`), so its memory and CPU are its own.
+ *
+ * This VM's figures swing by tens of percent from one second to the next, so the run is a paired
+ * design: each of BENCH_ROUNDS rounds times every path back to back (in an order that rotates
+ * from round to round), a path's added latency is taken against the direct path of the same
+ * round, and each figure printed is the median over the rounds. Also prints each relay's CPU
+ * time per transaction and the NAC's RSS per 1000 sessions. The NAC runs as its own process
+ * (`nacbridge run`), so its memory and CPU are its own.
  *
  * Targets (issue 7): >= 10,000 tx/s with 1000 terminals; added p99 <= 2x the plain relay's;
  * < 64 KB RSS per active session.
@@ -112,10 +116,13 @@ async function load(port: number, terminals: number, runSeconds = seconds): Prom
   return { tps: done / elapsed, p50: pick(0.5), p99: pick(0.99), count: done };
 }
 
-/** CPU time (user + system) a process has used, in microseconds (clock ticks of 10 ms). */
+/**
+ * CPU time (user + system) a process has used, with that of its children that have exited (socat
+ * forks one per connection), in microseconds (clock ticks of 10 ms).
+ */
 function cpuMicros(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10_000;
+  return (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) * 10_000;
 }
 
 function rssKb(pid: number): number {
@@ -141,29 +148,52 @@ async function waitForLine(child: ChildProcess, out: { text: string }, pattern: 
   }
 }
 
-const PATHS = ['nac', 'socat', 'node pipe', 'direct'] as const;
-type PathName = (typeof PATHS)[number];
+/** One way from the terminals to the responder, with the process doing the relaying. */
+interface Path {
+  name: string;
+  port: number;
+  /** The relay's process, for its CPU time; null for the direct path. */
+  pid: number | null;
+}
 
-/** The median of each figure across rounds, taken figure by figure. */
-function median(results: Result[]): Result {
-  const mid = (values: number[]) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)];
-  return { tps: mid(results.map((r) => r.tps)), p50: mid(results.map((r) => r.p50)), p99: mid(results.map((r) => r.p99)), count: mid(results.map((r) => r.count)) };
+/** What a row prints: medians over the rounds. */
+interface Row {
+  tps: number;
+  p50: number;
+  p99: number;
+  /** Latency over the direct path's in the same round, p50 and p99. */
+  addedP50: number;
+  addedP99: number;
+  cpuPerTx: number | null;
+}
+
+const mid = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
+/** Medians over rounds; added latency is paired: each round against that round's direct path. */
+function summarize(results: Result[], direct: Result[], cpuMicrosTotal: number | null): Row {
+  const total = results.reduce((sum, r) => sum + r.count, 0);
+  return {
+    tps: mid(results.map((r) => r.tps)),
+    p50: mid(results.map((r) => r.p50)),
+    p99: mid(results.map((r) => r.p99)),
+    addedP50: mid(results.map((r, i) => r.p50 - direct[i].p50)),
+    addedP99: mid(results.map((r, i) => r.p99 - direct[i].p99)),
+    cpuPerTx: cpuMicrosTotal === null ? null : cpuMicrosTotal / total,
+  };
 }
 
 const us = (x: number, width = 8) => x.toFixed(0).padStart(width);
 const ratio = (a: number, b: number) => (b > 0 ? (a / b).toFixed(2) : 'n/a').padStart(6);
 
-function printRows(n: number, rows: Record<PathName, Result>, nacCpuPerTx: number): void {
-  const direct = rows.direct;
-  const socat = rows.socat;
-  for (const name of PATHS) {
-    const r = rows[name];
-    const added = name === 'direct' ? '' : `${us(r.p50 - direct.p50, 9)} ${us(r.p99 - direct.p99, 9)}`;
-    const versus =
-      name === 'direct' || name === 'socat'
-        ? ''
-        : ` | ${ratio(r.p99, socat.p99)} ${ratio(r.p99 - direct.p99, socat.p99 - direct.p99)}${name === 'nac' ? ` | ${us(nacCpuPerTx, 5)}` : ''}`;
-    console.log(`${String(n).padStart(9)} ${name.padEnd(9)} | ${Math.round(r.tps).toString().padStart(7)} ${us(r.p50)} ${us(r.p99)} | ${added.padStart(19)}${versus}`);
+function printRows(n: number, rows: Map<string, Row>): void {
+  const socat = rows.get('socat') as Row;
+  for (const [name, r] of rows) {
+    const added = name === 'direct' ? '' : `${us(r.addedP50, 9)} ${us(r.addedP99, 9)}`;
+    const versus = name === 'direct' || name === 'socat' ? '' : `${ratio(r.p99, socat.p99)} ${ratio(r.addedP99, socat.addedP99)}`;
+    const cpu = r.cpuPerTx === null ? '' : us(r.cpuPerTx, 6);
+    console.log(
+      `${String(n).padStart(9)} ${name.padEnd(10)}| ${Math.round(r.tps).toString().padStart(7)} ${us(r.p50)} ${us(r.p99)} | ${added.padStart(19)} | ${versus.padStart(13)} | ${cpu}`,
+    );
   }
 }
 
@@ -191,33 +221,43 @@ async function main(): Promise<void> {
   const pipe = spawn(process.execPath, [path.join(__dirname, 'node-pipe.js'), String(direct.port)], { stdio: ['ignore', 'pipe', 'ignore'] });
   const pipePort = Number((await waitForLine(pipe, collect(pipe), /listening (\d+)/))[1]);
   await new Promise((r) => setTimeout(r, 300));
-  const ports: Record<PathName, number> = { nac: nacPort, socat: socatPort, 'node pipe': pipePort, direct: direct.port };
+  const paths: Path[] = [
+    { name: 'nac', port: nacPort, pid: nac.pid as number },
+    { name: 'socat', port: socatPort, pid: socat.pid as number },
+    { name: 'node pipe', port: pipePort, pid: pipe.pid as number },
+    { name: 'direct', port: direct.port, pid: null },
+  ];
 
   // Steady state, not start-up: every path carries traffic for a moment before anything is timed
   // (the NAC is JavaScript and compiles its hot paths in the first seconds; socat is native).
-  for (const name of PATHS) await load(ports[name], 10, 2);
+  for (const p of paths) await load(p.port, 10, 2);
   console.log(
     `bench:relay  node ${process.version}, closed loop (one request in flight per terminal), ${REQUEST.length}-byte payloads, ` +
-      `median of ${rounds} interleaved rounds of ${seconds} s, after a 2 s warm-up; latencies in microseconds\n`,
+      `${rounds} rounds of ${seconds} s per path after a 2 s warm-up, paths in rotating order; medians over the rounds, ` +
+      `added latency against the direct path of the same round; latencies in microseconds\n`,
   );
-  console.log('                    |                          | added over direct   | p99 / socat p99 | NAC CPU');
-  console.log('terminals path     |    tx/s      p50      p99 |       p50       p99 |  total  added  | us/tx');
+  console.log('                    |                          | added over direct   | p99/socat p99 | CPU');
+  console.log('terminals path      |    tx/s      p50      p99 |       p50       p99 |  total  added | us/tx');
   const idleRss = rssKb(nac.pid as number);
   let rssAt1000: number | null = null;
   for (const n of counts) {
-    const results: Record<PathName, Result[]> = { nac: [], socat: [], 'node pipe': [], direct: [] };
-    let nacCpu = 0;
+    const results = new Map<string, Result[]>(paths.map((p) => [p.name, []]));
+    // Each relay is idle while the others are timed, so its CPU over the whole block is its own load's.
+    const cpuBefore = paths.map((p) => (p.pid === null ? 0 : cpuMicros(p.pid)));
     for (let round = 0; round < rounds; round++) {
-      for (const name of PATHS) {
-        const cpuBefore = name === 'nac' ? cpuMicros(nac.pid as number) : 0;
-        results[name].push(await load(ports[name], n));
-        if (name !== 'nac') continue;
-        nacCpu += cpuMicros(nac.pid as number) - cpuBefore;
-        if (n === 1000) rssAt1000 = Math.max(rssAt1000 ?? 0, rssKb(nac.pid as number));
+      for (let k = 0; k < paths.length; k++) {
+        const p = paths[(round + k) % paths.length];
+        (results.get(p.name) as Result[]).push(await load(p.port, n));
+        if (p.name === 'nac' && n === 1000) rssAt1000 = Math.max(rssAt1000 ?? 0, rssKb(nac.pid as number));
       }
     }
-    const nacCount = results.nac.reduce((sum, r) => sum + r.count, 0);
-    printRows(n, { nac: median(results.nac), socat: median(results.socat), 'node pipe': median(results['node pipe']), direct: median(results.direct) }, nacCpu / nacCount);
+    // socat's per-connection children count once they have exited and been reaped.
+    await new Promise((r) => setTimeout(r, 300));
+    const direct = results.get('direct') as Result[];
+    const rows = new Map<string, Row>(
+      paths.map((p, i) => [p.name, summarize(results.get(p.name) as Result[], direct, p.pid === null ? null : cpuMicros(p.pid) - cpuBefore[i])]),
+    );
+    printRows(n, rows);
   }
   if (rssAt1000 !== null) {
     const perSession = ((rssAt1000 - idleRss) * 1024) / 1000;
