@@ -24,6 +24,8 @@ import { binary2, encodeLengthPrefixed, LengthPrefixedDecoder } from '../../src/
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 1);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 7);
+/** BENCH_VERBOSE=1 prints every round, for when the medians need explaining. */
+const verbose = process.env.BENCH_VERBOSE === '1';
 const counts = (process.env.BENCH_TERMINALS ?? '1,100,1000').split(',').map(Number);
 const CLI = path.resolve(__dirname, '..', '..', 'src', 'cli', 'main.js');
 const REQUEST = Buffer.from('600003000060310031000008000020000000C00000' + '00000131323334353637383132333435363738393031323334353637383930', 'hex');
@@ -233,7 +235,7 @@ async function main(): Promise<void> {
   for (const p of paths) await load(p.port, 10, 2);
   console.log(
     `bench:relay  node ${process.version}, closed loop (one request in flight per terminal), ${REQUEST.length}-byte payloads, ` +
-      `${rounds} rounds of ${seconds} s per path after a 2 s warm-up, paths in rotating order; medians over the rounds, ` +
+      `${rounds} rounds of ${seconds} s per path after a 2 s warm-up at the same number of terminals, paths in rotating order; medians over the rounds, ` +
       `added latency against the direct path of the same round; latencies in microseconds\n`,
   );
   console.log('                    |                          | added over direct   | p99/socat p99 | CPU');
@@ -242,12 +244,18 @@ async function main(): Promise<void> {
   let rssAt1000: number | null = null;
   for (const n of counts) {
     const results = new Map<string, Result[]>(paths.map((p) => [p.name, []]));
+    // The NAC's compiled code fits the traffic it has seen: a change of load shape (10 terminals
+    // to 1, say) deoptimizes and recompiles its hot paths for a few seconds, which is not its
+    // steady state.
+    for (const p of paths) await load(p.port, n, 2);
     // Each relay is idle while the others are timed, so its CPU over the whole block is its own load's.
     const cpuBefore = paths.map((p) => (p.pid === null ? 0 : cpuMicros(p.pid)));
     for (let round = 0; round < rounds; round++) {
       for (let k = 0; k < paths.length; k++) {
         const p = paths[(round + k) % paths.length];
-        (results.get(p.name) as Result[]).push(await load(p.port, n));
+        const result = await load(p.port, n);
+        (results.get(p.name) as Result[]).push(result);
+        if (verbose) console.log(`  round ${round + 1} ${p.name.padEnd(10)} ${Math.round(result.tps)} tx/s, p50 ${us(result.p50, 0)} p99 ${us(result.p99, 0)} us`);
         if (p.name === 'nac' && n === 1000) rssAt1000 = Math.max(rssAt1000 ?? 0, rssKb(nac.pid as number));
       }
     }
