@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import { CodecError } from '../errors';
 import { readBcd, writeBcd } from './bcd';
 import type { DecodeSink, IncrementalDecoder } from './decoder';

@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import { CodecError } from '../errors';
 import { readBcd, writeBcd } from './bcd';
 import { fromHex, toHex } from './hex';

@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import { CodecError } from '../errors';
 import { copyBytes, sliceCopy } from './bytes';
 import type { DecodeSink, IncrementalDecoder } from './decoder';

@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import { toHex } from '../codec/hex';
 import { CryptoError } from '../errors';
 import { BLOCK, encryptCbc } from './des';

@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import { CryptoError } from '../errors';
 import type { MessageCodec } from '../iso8583/codec';
 import { IsoMessage, type MessageData } from '../iso8583/message';

@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import { inspect } from 'node:util';
 import { CryptoError } from '../errors';
 import { fromHex, toHex } from '../codec/hex';

@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import { CryptoError } from '../errors';
 import { SecretKey } from './secret-key';
 

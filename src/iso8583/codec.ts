@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import { bcdLength, readBcd, writeBcd, type PadNibble } from '../codec/bcd';
 import { copyBytes, sliceCopy } from '../codec/bytes';
 import { CodecError } from '../errors';

@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import { writeDialMonitor, DIAL_MONITOR_LENGTH, type DialMonitor } from '../codec/dial-monitor';
 import { sliceCopy } from '../codec/bytes';
 import { toHex, writeHex } from '../codec/hex';

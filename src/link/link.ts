@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import { EventEmitter } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import createDebug from 'debug';

@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import { EventEmitter } from 'node:events';
 import createDebug from 'debug';
 import type { Clock, TimerHandle } from '../clock';

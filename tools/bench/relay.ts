@@ -213,10 +213,17 @@ async function main(): Promise<void> {
   );
   // BENCH_NAC_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the NAC under load.
   const nodeArgs = (process.env.BENCH_NAC_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
-  const nac = spawn(process.execPath, [...nodeArgs, CLI, 'run', '--config', config], { stdio: ['ignore', 'pipe', 'ignore'] });
-  const nacOut = collect(nac);
-  const nacPort = Number((await waitForLine(nac, nacOut, /terminals on 127\.0\.0\.1:(\d+)/))[1]);
-  await waitForLine(nac, nacOut, /link cups-1 up[\s\S]*link cups-2 up|link cups-2 up[\s\S]*link cups-1 up/);
+  const startNac = async (cli: string): Promise<{ child: ChildProcess; port: number }> => {
+    const child = spawn(process.execPath, [...nodeArgs, cli, 'run', '--config', config], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const out = collect(child);
+    const port = Number((await waitForLine(child, out, /terminals on 127\.0\.0\.1:(\d+)/))[1]);
+    await waitForLine(child, out, /link cups-1 up[\s\S]*link cups-2 up|link cups-2 up[\s\S]*link cups-1 up/);
+    return { child, port };
+  };
+  const { child: nac, port: nacPort } = await startNac(CLI);
+  // BENCH_NAC_B=<another checkout>/dist/src/cli/main.js runs that build beside this one, as 'nac B':
+  // an A/B comparison in the same run, which separate runs on this VM cannot give.
+  const nacB = process.env.BENCH_NAC_B ? await startNac(path.resolve(process.env.BENCH_NAC_B)) : null;
   // socat cannot report a port it picked, so it gets one picked here.
   const socatPort = 20000 + Math.floor(Math.random() * 20000);
   const socat = spawn('socat', [`TCP-LISTEN:${socatPort},bind=127.0.0.1,reuseaddr,fork,backlog=2048`, `TCP:127.0.0.1:${direct.port}`], { stdio: 'ignore' });
@@ -229,6 +236,7 @@ async function main(): Promise<void> {
     { name: 'node pipe', port: pipePort, pid: pipe.pid as number },
     { name: 'direct', port: direct.port, pid: null },
   ];
+  if (nacB) paths.splice(1, 0, { name: 'nac B', port: nacB.port, pid: nacB.child.pid as number });
 
   // Steady state, not start-up: every path carries traffic for a moment before anything is timed
   // (the NAC is JavaScript and compiles its hot paths in the first seconds; socat is native).
@@ -272,6 +280,7 @@ async function main(): Promise<void> {
     console.log(`\nNAC RSS: ${idleRss} kB idle, ${rssAt1000} kB with 1000 sessions: ${(perSession / 1024).toFixed(1)} KB per session (target < 64 KB)`);
   }
   nac.kill('SIGTERM');
+  nacB?.child.kill('SIGTERM');
   socat.kill();
   pipe.kill('SIGTERM');
   await new Promise((r) => nac.once('exit', r));
