@@ -144,7 +144,6 @@ export class IsoMessage {
   toData(): MessageData {
     return { mti: this.mti, fields: { ...this.fields } };
   }
-
 }
 
 /** Present fields of either form, ascending. */

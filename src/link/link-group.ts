@@ -70,7 +70,6 @@ interface Pending extends DeadlineLinks {
 
 interface Waiting {
   payload: Buffer;
-  key: string;
   pending: Pending;
 }
 
@@ -202,7 +201,7 @@ export class LinkGroup extends EventEmitter<LinkGroupEvents> {
       this.waiting = this.waiting.filter((w) => w.pending !== entry);
       this.settle(entry, this.fail('no-link', `no link of ${this.name} came up within ${this.linkWaitMs} ms`, { key }));
     }, this.linkWaitMs);
-    this.waiting.push({ payload, key, pending: entry });
+    this.waiting.push({ payload, pending: entry });
   }
 
   private sent(entry: Pending, link: Link): void {

@@ -2,6 +2,14 @@ import { TPDU_LENGTH } from '../../src/codec/tpdu';
 import type { FramedConnection } from '../../src/link/framed-connection';
 import { LinkServer } from '../../src/link/server';
 
+/** A loopback platform's answer: the request itself with the TPDU addresses swapped (R-MSG-1). */
+export function echoResponse(request: Buffer): Buffer {
+  const response = Buffer.from(request);
+  response.copy(response, 1, 3, 5);
+  request.copy(response, 3, 1, 3);
+  return response;
+}
+
 /**
  * The smallest platform for load tests: two ports; every request is echoed back at once with the
  * TPDU addresses swapped (the relay matches by TPDU and never unpacks the message). When the
@@ -31,9 +39,7 @@ export class LoopbackPlatform {
 
   private answer(request: Buffer, connection: FramedConnection): void {
     if (request.length < TPDU_LENGTH) return;
-    const response = Buffer.from(request);
-    response.copy(response, 1, 3, 5);
-    request.copy(response, 3, 1, 3);
+    const response = echoResponse(request);
     if (connection.send(response)) return;
     this.server.connections.find((c) => c !== null && c.isOpen)?.send(response);
   }

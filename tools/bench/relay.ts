@@ -21,6 +21,7 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { binary2, encodeLengthPrefixed, LengthPrefixedDecoder } from '../../src/codec/length-prefix';
+import { echoResponse } from './loopback-platform';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 1);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 7);
@@ -41,11 +42,7 @@ function echoResponder(): Promise<{ port: number; server: Server }> {
     socket.on('error', () => undefined);
     socket.on('data', (chunk) =>
       decoder.push(chunk, (e) => {
-        if (e.type !== 'frame') return;
-        const r = Buffer.from(e.frame);
-        r.copy(r, 1, 3, 5);
-        e.frame.copy(r, 3, 1, 3);
-        socket.write(encodeLengthPrefixed(binary2, r));
+        if (e.type === 'frame') socket.write(encodeLengthPrefixed(binary2, echoResponse(e.frame)));
       }),
     );
   });
