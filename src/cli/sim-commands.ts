@@ -1,15 +1,32 @@
 import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { Option, type Command } from 'commander';
 import { loadConfigFile } from '../config/load';
 import { SecretKey } from '../crypto/secret-key';
 import { isKeyMode } from '../crypto/work-keys';
 import { isMacAlgorithm } from '../crypto/mac';
-import { startModemSim } from '../../tools/modem-sim/runner';
+import { startModemSim, type ModemSim } from '../../tools/modem-sim/runner';
 import type { CallerIdFormat } from '../../tools/modem-sim/emulator';
 import { parseScript, runPos } from '../../tools/pos-sim/runner';
 import { EXIT_MISMATCH, stopSignal, UsageError } from './io';
 import { platformConfigSchema } from '../../tools/platform-sim/config';
 import { PlatformSimulator } from '../../tools/platform-sim/simulator';
+
+/**
+ * Operator commands for a running modem simulator, one per line on stdin. `drop` drops the
+ * carrier of the call in progress, as a dead telephone line does: the NAC must see the carrier
+ * loss and hang up (R-MDM-4). Returns what stops reading.
+ */
+function acceptModemCommands(sim: ModemSim): () => void {
+  const lines = createInterface({ input: process.stdin });
+  lines.on('line', (line) => {
+    const command = line.trim();
+    if (command === '') return;
+    if (command === 'drop') process.stdout.write(sim.dropCarrier() ? 'carrier dropped\n' : 'no call connected: no carrier to drop\n');
+    else process.stdout.write(`unknown command ${JSON.stringify(command.slice(0, 40))}; commands: drop\n`);
+  });
+  return () => lines.close();
+}
 
 export function registerSimCommands(program: Command): Command {
   const sim = program.command('sim').description('simulators of the other parties');
@@ -52,7 +69,10 @@ export function registerSimCommands(program: Command): Command {
         emulator: { ringIntervalMs: ring, callerIdDelayMs: Math.round(ring * 0.3) },
       });
       process.stdout.write(`modem simulator: serial side ${sim.linePath}, POS calls in on 127.0.0.1:${sim.posPort}\n`);
+      process.stdout.write(`type "drop" and Enter to drop the carrier of the call in progress\n`);
+      const stopCommands = acceptModemCommands(sim);
       await stopSignal();
+      stopCommands();
       await sim.close();
     });
 

@@ -8,8 +8,9 @@ export class CliProcess {
   stderr = '';
   readonly exited: Promise<number | null>;
 
-  constructor(args: string[], env: NodeJS.ProcessEnv = {}) {
-    this.child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  /** `stdin: true` gives the command a pipe to type into (`type`); otherwise it reads /dev/null. */
+  constructor(args: string[], env: NodeJS.ProcessEnv = {}, options: { stdin?: boolean } = {}) {
+    this.child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: [options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
     this.child.stdout?.setEncoding('utf8').on('data', (s: string) => (this.stdout += s));
     this.child.stderr?.setEncoding('utf8').on('data', (s: string) => (this.stderr += s));
     this.exited = new Promise((resolve) => this.child.on('close', resolve));
@@ -25,6 +26,12 @@ export class CliProcess {
       if (Date.now() > deadline) throw new Error(`timed out waiting for ${pattern}; stdout: ${this.stdout} stderr: ${this.stderr}`);
       await new Promise((r) => setTimeout(r, 10));
     }
+  }
+
+  /** One line on the command's stdin, as an operator types it. */
+  type(line: string): void {
+    if (!this.child.stdin) throw new Error('started without stdin: pass { stdin: true }');
+    this.child.stdin.write(`${line}\n`);
   }
 
   async stop(): Promise<number | null> {

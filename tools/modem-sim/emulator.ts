@@ -214,9 +214,11 @@ export class ModemEmulator extends EventEmitter<EmulatorEvents> {
     this.setState('idle');
   }
 
-  /** Drop the carrier of the current call (as if the line went dead). */
-  dropCarrier(): void {
-    if (this.state === 'connected') this.farEndGone();
+  /** Drop the carrier of the current call (as if the line went dead); false when no call is connected. */
+  dropCarrier(): boolean {
+    if (this.state !== 'connected') return false;
+    this.farEndGone();
+    return true;
   }
 
   private fromDte(chunk: Buffer): void {

@@ -18,6 +18,8 @@ export interface ModemSim {
   /** What the NAC's line config names as its port. */
   linePath: string;
   posPort: number;
+  /** Drop the carrier of the call in progress, as a dead line does; false when no call is connected. */
+  dropCarrier(): boolean;
   close(): Promise<void>;
 }
 
@@ -61,6 +63,7 @@ export async function startModemSim(o: ModemSimOptions): Promise<ModemSim> {
   return {
     linePath,
     posPort,
+    dropCarrier: () => modem()?.dropCarrier() ?? false,
     async close() {
       for (const c of closers) await c();
     },
