@@ -18,7 +18,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { binary2, encodeLengthPrefixed, LengthPrefixedDecoder } from '../../src/codec/length-prefix';
 import { echoResponse } from './loopback-platform';
@@ -122,6 +122,15 @@ async function load(port: number, terminals: number, runSeconds = seconds): Prom
 function cpuMicros(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
   return (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) * 10_000;
+}
+
+/**
+ * CPU time the hypervisor has taken from this VM (steal, summed over every CPU), in milliseconds
+ * (clock ticks of 10 ms): the VM's own noise, which no relay controls.
+ */
+function stealMs(): number {
+  const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/);
+  return Number(fields[8] ?? 0) * 10;
 }
 
 function rssKb(pid: number): number {
@@ -255,12 +264,15 @@ async function main(): Promise<void> {
     for (const p of paths) await load(p.port, n, 2);
     // Each relay is idle while the others are timed, so its CPU over the whole block is its own load's.
     const cpuBefore = paths.map((p) => (p.pid === null ? 0 : cpuMicros(p.pid)));
+    const blockStarted = Date.now();
+    const blockStealBefore = stealMs();
     for (let round = 0; round < rounds; round++) {
       for (let k = 0; k < paths.length; k++) {
         const p = paths[(round + k) % paths.length];
+        const stealBefore = stealMs();
         const result = await load(p.port, n);
         (results.get(p.name) as Result[]).push(result);
-        if (verbose) console.log(`  round ${round + 1} ${p.name.padEnd(10)} ${Math.round(result.tps)} tx/s, p50 ${us(result.p50, 0)} p99 ${us(result.p99, 0)} us`);
+        if (verbose) console.log(`  round ${round + 1} ${p.name.padEnd(10)} ${Math.round(result.tps)} tx/s, p50 ${us(result.p50, 0)} p99 ${us(result.p99, 0)} us, steal ${stealMs() - stealBefore} ms`);
         if (p.name === 'nac' && n === 1000) rssAt1000 = Math.max(rssAt1000 ?? 0, rssKb(nac.pid as number));
       }
     }
@@ -271,6 +283,10 @@ async function main(): Promise<void> {
       paths.map((p, i) => [p.name, summarize(results.get(p.name) as Result[], direct, p.pid === null ? null : cpuMicros(p.pid) - cpuBefore[i])]),
     );
     printRows(n, rows);
+    // Steal is CPU time the hypervisor gave to other guests: the one noise source this VM can name.
+    const steal = stealMs() - blockStealBefore;
+    const share = (100 * steal) / ((Date.now() - blockStarted) * availableParallelism());
+    console.log(`${''.padStart(9)} (hypervisor steal during these rounds: ${steal} ms, ${share.toFixed(1)}% of the CPUs' time)`);
   }
   if (rssAt1000 !== null) {
     const perSession = ((rssAt1000 - idleRss) * 1024) / 1000;
