@@ -1,5 +1,3 @@
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
-import * as path from 'node:path';
 import type { Command } from 'commander';
 import { SerialPort } from 'serialport';
 import { loadConfigFile } from '../config/load';
@@ -10,6 +8,7 @@ import { FrameTrace } from '../nac/trace';
 import { MessageCodec } from '../iso8583/codec';
 import { unionpayPos } from '../iso8583/specs/unionpay-pos';
 import { loadModemProfile } from '../modem/profile';
+import { listSerialPortsFromSys, type PortInfo } from '../serial/sys-ports';
 import { stopSignal } from './io';
 
 function loadNacConfig(file: string): NacConfig {
@@ -17,64 +16,6 @@ function loadNacConfig(file: string): NacConfig {
   // Modem profiles are part of the config's meaning: a missing one is a config error here.
   config.lines.forEach((line) => loadModemProfile(line.modem));
   return config;
-}
-
-interface PortInfo {
-  path: string;
-  vendorId?: string;
-  productId?: string;
-  manufacturer?: string;
-  serialNumber?: string;
-  byId?: string;
-}
-
-/** Serial ports from /sys and /dev/serial/by-id: works where udev's tools are missing (containers, field boxes). */
-function portsFromSys(): PortInfo[] {
-  const byId = new Map<string, string>();
-  try {
-    for (const link of readdirSync('/dev/serial/by-id')) {
-      byId.set(path.resolve('/dev/serial/by-id', readlinkSync(path.join('/dev/serial/by-id', link))), `/dev/serial/by-id/${link}`);
-    }
-  } catch {
-    // no USB serial devices
-  }
-  const read = (file: string): string | undefined => {
-    try {
-      return readFileSync(file, 'utf8').trim();
-    } catch {
-      return undefined;
-    }
-  };
-  const out: PortInfo[] = [];
-  let names: string[] = [];
-  try {
-    names = readdirSync('/sys/class/tty').filter((n) => /^tty(USB|ACM|S|AMA|XRUSB)\d+$/.test(n));
-  } catch {
-    return out;
-  }
-  for (const name of names) {
-    const device = `/sys/class/tty/${name}/device`;
-    if (read(`/sys/class/tty/${name}/device/uevent`) === undefined) continue;
-    // USB attributes live a few levels up from the tty's device.
-    let usb: string | undefined;
-    for (const up of ['..', '../..', '../../..']) {
-      if (read(path.join(device, up, 'idVendor'))) {
-        usb = path.join(device, up);
-        break;
-      }
-    }
-    const devPath = `/dev/${name}`;
-    if (name.startsWith('ttyS') && !usb) continue; // legacy UARTs without hardware behind them are noise
-    out.push({
-      path: devPath,
-      vendorId: usb ? read(path.join(usb, 'idVendor')) : undefined,
-      productId: usb ? read(path.join(usb, 'idProduct')) : undefined,
-      manufacturer: usb ? read(path.join(usb, 'manufacturer')) : undefined,
-      serialNumber: usb ? read(path.join(usb, 'serial')) : undefined,
-      byId: byId.get(devPath),
-    });
-  }
-  return out;
 }
 
 export function registerNacCommands(program: Command): void {
@@ -137,7 +78,7 @@ export function registerNacCommands(program: Command): void {
           byId: p.pnpId ? `/dev/serial/by-id/${p.pnpId}` : undefined,
         }));
       } catch {
-        ports = portsFromSys();
+        ports = listSerialPortsFromSys(); // serialport lists through udevadm, which containers and small boxes lack
       }
       if (options.json) {
         process.stdout.write(JSON.stringify(ports) + '\n');
