@@ -56,18 +56,24 @@ async function main(): Promise<void> {
       terminalListener: { host: '127.0.0.1', port: 0, allow: ['127.0.0.1'], addressFrom: '8001', addressTo: '8FFF' },
     }),
   );
-  await nac.start();
-  const group = [...nac.relay.hosts.values()][0].group;
-  while (group.upLinks.length < 2) await new Promise((r) => setTimeout(r, 5));
-
   const totals = { sent: 0, answered: 0, timedOut: 0 };
   let kills = 0;
-  const killer = setInterval(() => {
-    platform.kill(kills++ % 2);
-  }, killEveryMs);
-  const deadline = Date.now() + seconds * 1000;
-  await Promise.all(Array.from({ length: terminals }, () => terminal(nac.listener?.boundPort ?? 0, deadline, totals)));
-  clearInterval(killer);
+  let killer: NodeJS.Timeout | undefined;
+  const group = [...nac.relay.hosts.values()][0].group;
+  // Stopped however the run ends: a failed run must not leave the NAC and the killer holding the process open.
+  try {
+    await nac.start();
+    while (group.upLinks.length < 2) await new Promise((r) => setTimeout(r, 5));
+    killer = setInterval(() => {
+      platform.kill(kills++ % 2);
+    }, killEveryMs);
+    const deadline = Date.now() + seconds * 1000;
+    await Promise.all(Array.from({ length: terminals }, () => terminal(nac.listener?.boundPort ?? 0, deadline, totals)));
+  } finally {
+    clearInterval(killer);
+    await nac.close();
+    await platform.close();
+  }
 
   const lost = totals.sent - totals.answered - totals.timedOut;
   console.log(`bench:failover  node ${process.version}, ${seconds} s, ${terminals} terminals, one link killed every ${killEveryMs} ms (${kills} kills)\n`);
@@ -78,8 +84,6 @@ async function main(): Promise<void> {
   console.log(`NAC relay:          ${JSON.stringify(nac.relay.counters)}`);
   console.log(`link group:         ${JSON.stringify(group.counters)}`);
   console.log(`link reconnects:    ${group.links.map((l) => `${l.name} ${l.counters.connects - 1}`).join(', ')}`);
-  await nac.close();
-  await platform.close();
   process.exitCode = lost === 0 ? 0 : 1;
 }
 

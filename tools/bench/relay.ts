@@ -17,7 +17,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
-import { connect, createServer, type Server, type Socket } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
 import { availableParallelism, tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { binary2, encodeLengthPrefixed, LengthPrefixedDecoder } from '../../src/codec/length-prefix';
@@ -35,8 +35,11 @@ const REQUEST = Buffer.from('600003000060310031000008000020000000C00000' + '0000
  * The responder every path ends at: any number of connections, each frame echoed at once with the
  * TPDU addresses swapped. The NAC's two links and socat's connections all reach the same code.
  */
-function echoResponder(): Promise<{ port: number; server: Server }> {
+function echoResponder(): Promise<{ port: number; close: () => Promise<void> }> {
+  const sockets = new Set<Socket>();
   const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
     socket.setNoDelay(true);
     const decoder = new LengthPrefixedDecoder(binary2);
     socket.on('error', () => undefined);
@@ -46,7 +49,12 @@ function echoResponder(): Promise<{ port: number; server: Server }> {
       }),
     );
   });
-  return new Promise((resolve) => server.listen({ port: 0, host: '127.0.0.1', backlog: 2048 }, () => resolve({ port: (server.address() as { port: number }).port, server })));
+  const close = () =>
+    new Promise<void>((resolve) => {
+      for (const socket of sockets) socket.destroy();
+      server.close(() => resolve());
+    });
+  return new Promise((resolve) => server.listen({ port: 0, host: '127.0.0.1', backlog: 2048 }, () => resolve({ port: (server.address() as { port: number }).port, close })));
 }
 
 interface Result {
@@ -156,6 +164,47 @@ async function waitForLine(child: ChildProcess, out: { text: string }, pattern: 
   }
 }
 
+/** A port nothing listens on right now: socat cannot report a port it picked itself. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const port = (server.address() as { port: number }).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** Whether something accepts on `port` within `ms`, polling; false at once if `child` exits. */
+async function accepting(port: number, child: ChildProcess, ms = 5_000): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline && child.exitCode === null) {
+    const connected = await new Promise<boolean>((resolve) => {
+      const probe = connect({ host: '127.0.0.1', port }, () => {
+        probe.destroy();
+        resolve(true);
+      });
+      probe.on('error', () => resolve(false));
+    });
+    if (connected) return true;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return false;
+}
+
+/**
+ * socat relaying to `upstream`, once it accepts connections. A port can be taken between picking
+ * and binding (socat then exits), so a failed start is retried on another port.
+ */
+async function startSocat(upstream: number, started: ChildProcess[]): Promise<{ child: ChildProcess; port: number }> {
+  for (let attempt = 1; attempt <= 5; attempt++) {
+    const port = await freePort();
+    const child = spawn('socat', [`TCP-LISTEN:${port},bind=127.0.0.1,reuseaddr,fork,backlog=2048`, `TCP:127.0.0.1:${upstream}`], { stdio: 'ignore' });
+    started.push(child);
+    if (await accepting(port, child)) return { child, port };
+    child.kill();
+  }
+  throw new Error('socat did not start listening in 5 attempts');
+}
+
 /** One way from the terminals to the responder, with the process doing the relaying. */
 interface Path {
   name: string;
@@ -205,10 +254,35 @@ function printRows(n: number, rows: Map<string, Row>): void {
   }
 }
 
+/** What a run has started, stopped whether the run ends or fails. */
+interface Started {
+  children: ChildProcess[];
+  cleanups: (() => Promise<void>)[];
+}
+
+async function stopAll(started: Started): Promise<void> {
+  const running = started.children.filter((child) => child.exitCode === null && child.signalCode === null);
+  const exited = running.map((child) => new Promise<void>((resolve) => child.once('exit', () => resolve())));
+  for (const child of running) child.kill('SIGTERM');
+  await Promise.all(exited);
+  for (const cleanup of started.cleanups) await cleanup();
+}
+
 async function main(): Promise<void> {
+  const started: Started = { children: [], cleanups: [] };
+  try {
+    await run(started);
+  } finally {
+    await stopAll(started);
+  }
+}
+
+async function run(started: Started): Promise<void> {
   const dir = mkdtempSync(path.join(tmpdir(), 'nacbridge-bench-'));
+  started.cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
   const platform = [await echoResponder(), await echoResponder()];
   const direct = await echoResponder();
+  for (const responder of [...platform, direct]) started.cleanups.push(responder.close);
   const config = path.join(dir, 'nac.json');
   writeFileSync(
     config,
@@ -221,6 +295,7 @@ async function main(): Promise<void> {
   const nodeArgs = (process.env.BENCH_NAC_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
   const startNac = async (cli: string): Promise<{ child: ChildProcess; port: number }> => {
     const child = spawn(process.execPath, [...nodeArgs, cli, 'run', '--config', config], { stdio: ['ignore', 'pipe', 'ignore'] });
+    started.children.push(child);
     const out = collect(child);
     const port = Number((await waitForLine(child, out, /terminals on 127\.0\.0\.1:(\d+)/))[1]);
     await waitForLine(child, out, /link cups-1 up[\s\S]*link cups-2 up|link cups-2 up[\s\S]*link cups-1 up/);
@@ -230,12 +305,10 @@ async function main(): Promise<void> {
   // BENCH_NAC_B=<another checkout>/dist/src/cli/main.js runs that build beside this one, as 'nac B':
   // an A/B comparison in the same run, which separate runs on this VM cannot give.
   const nacB = process.env.BENCH_NAC_B ? await startNac(path.resolve(process.env.BENCH_NAC_B)) : null;
-  // socat cannot report a port it picked, so it gets one picked here.
-  const socatPort = 20000 + Math.floor(Math.random() * 20000);
-  const socat = spawn('socat', [`TCP-LISTEN:${socatPort},bind=127.0.0.1,reuseaddr,fork,backlog=2048`, `TCP:127.0.0.1:${direct.port}`], { stdio: 'ignore' });
+  const { child: socat, port: socatPort } = await startSocat(direct.port, started.children);
   const pipe = spawn(process.execPath, [path.join(__dirname, 'node-pipe.js'), String(direct.port)], { stdio: ['ignore', 'pipe', 'ignore'] });
+  started.children.push(pipe);
   const pipePort = Number((await waitForLine(pipe, collect(pipe), /listening (\d+)/))[1]);
-  await new Promise((r) => setTimeout(r, 300));
   const paths: Path[] = [
     { name: 'nac', port: nacPort, pid: nac.pid as number },
     { name: 'socat', port: socatPort, pid: socat.pid as number },
@@ -292,13 +365,6 @@ async function main(): Promise<void> {
     const perSession = ((rssAt1000 - idleRss) * 1024) / 1000;
     console.log(`\nNAC RSS: ${idleRss} kB idle, ${rssAt1000} kB with 1000 sessions: ${(perSession / 1024).toFixed(1)} KB per session (target < 64 KB)`);
   }
-  nac.kill('SIGTERM');
-  nacB?.child.kill('SIGTERM');
-  socat.kill();
-  pipe.kill('SIGTERM');
-  await new Promise((r) => nac.once('exit', r));
-  await Promise.all([...platform, direct].map((r) => new Promise<void>((resolve) => r.server.close(() => resolve()))));
-  rmSync(dir, { recursive: true, force: true });
 }
 
 main().catch((e: unknown) => {
