@@ -47,7 +47,7 @@ export function registerSimCommands(program: Command): Command {
     });
   sim
     .command('modem')
-    .description('an emulated Hayes modem: serial side on a pty (socat) or a raw TCP serial server, line side on a TCP port')
+    .description('an emulated Hayes modem: serial side on a pty (socat) or a raw TCP serial server, line side on a TCP port; "drop" on stdin drops the carrier of the call in progress')
     .option('--tcp <port>', 'serve the serial side as tcp://127.0.0.1:PORT (0 picks one)')
     .option('--pty <dir>', 'make a pty pair with socat in DIR; the NAC opens DIR/NAME-nac')
     .option('--name <name>', 'name of the pty pair', 'line1')
