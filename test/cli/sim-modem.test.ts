@@ -1,29 +1,26 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, createServer, type Server, type Socket } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { LoopbackPlatform } from '../../tools/bench/loopback-platform';
 import { CliProcess } from '../support/process';
 
 describe('cli: sim modem operator commands', function () {
   this.timeout(20_000);
   let dir: string;
-  let platform: Server;
-  const accepted = new Set<Socket>();
+  let platform: LoopbackPlatform;
+  let platformPorts: number[];
   const procs: CliProcess[] = [];
   before(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'nacbridge-sim-modem-'));
     // The NAC needs somewhere to connect its links; nothing is relayed in this test.
-    platform = createServer((socket) => {
-      accepted.add(socket);
-      socket.on('close', () => accepted.delete(socket));
-    });
-    await new Promise<void>((resolve) => platform.listen(0, '127.0.0.1', () => resolve()));
+    platform = new LoopbackPlatform();
+    platformPorts = await platform.start();
   });
   after(async () => {
     for (const p of procs.reverse()) await p.stop();
-    for (const socket of accepted) socket.destroy();
-    await new Promise<void>((resolve) => platform.close(() => resolve()));
+    await platform.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -36,13 +33,12 @@ describe('cli: sim modem operator commands', function () {
     modem.type('hangup now');
     await modem.waitFor(/unknown command "hangup now"; commands: drop/);
 
-    const platformPort = (platform.address() as { port: number }).port;
     const config = path.join(dir, 'nac.json');
     writeFileSync(
       config,
       JSON.stringify({
         lines: [{ name: 'line1', port: linePath, modem: 'emulator', dnis: '61651108', address: '0001', framing: 'async' }],
-        hosts: [{ name: 'cups', default: true, allowSingleLink: true, links: [{ host: '127.0.0.1', port: platformPort }] }],
+        hosts: [{ name: 'cups', default: true, allowSingleLink: true, links: platformPorts.map((port) => ({ host: '127.0.0.1', port })) }],
       }),
     );
     const nac = new CliProcess(['run', '--config', config]);
