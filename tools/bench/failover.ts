@@ -49,29 +49,32 @@ async function terminal(port: number, deadline: number, totals: { sent: number; 
 
 async function main(): Promise<void> {
   const platform = new LoopbackPlatform();
-  const ports = await platform.start();
-  const nac = new Nac(
-    nacConfigSchema.parse({
-      hosts: [{ name: 'cups', default: true, links: ports.map((port) => ({ host: '127.0.0.1', port })), allowSingleLink: true, responseTimeoutSeconds: timeoutMs / 1000 - 1, dialMonitor: { enabled: true } }],
-      terminalListener: { host: '127.0.0.1', port: 0, allow: ['127.0.0.1'], addressFrom: '8001', addressTo: '8FFF' },
-    }),
-  );
   const totals = { sent: 0, answered: 0, timedOut: 0 };
   let kills = 0;
   let killer: NodeJS.Timeout | undefined;
-  const group = [...nac.relay.hosts.values()][0].group;
-  // Stopped however the run ends: a failed run must not leave the NAC and the killer holding the process open.
+  let nac: Nac | undefined;
+  // Stopped however the run ends: a failed run must not leave the NAC, the platform or the killer
+  // holding the process open.
   try {
+    const ports = await platform.start();
+    nac = new Nac(
+      nacConfigSchema.parse({
+        hosts: [{ name: 'cups', default: true, links: ports.map((port) => ({ host: '127.0.0.1', port })), allowSingleLink: true, responseTimeoutSeconds: timeoutMs / 1000 - 1, dialMonitor: { enabled: true } }],
+        terminalListener: { host: '127.0.0.1', port: 0, allow: ['127.0.0.1'], addressFrom: '8001', addressTo: '8FFF' },
+      }),
+    );
+    const group = [...nac.relay.hosts.values()][0].group;
     await nac.start();
     while (group.upLinks.length < 2) await new Promise((r) => setTimeout(r, 5));
     killer = setInterval(() => {
       platform.kill(kills++ % 2);
     }, killEveryMs);
     const deadline = Date.now() + seconds * 1000;
-    await Promise.all(Array.from({ length: terminals }, () => terminal(nac.listener?.boundPort ?? 0, deadline, totals)));
+    const port = nac.listener?.boundPort ?? 0;
+    await Promise.all(Array.from({ length: terminals }, () => terminal(port, deadline, totals)));
   } finally {
     clearInterval(killer);
-    await nac.close();
+    await nac?.close();
     await platform.close();
   }
 
@@ -81,6 +84,7 @@ async function main(): Promise<void> {
   console.log(`answered:           ${totals.answered}`);
   console.log(`timed out:          ${totals.timedOut}`);
   console.log(`lost:               ${lost}   (target 0)`);
+  const group = [...nac.relay.hosts.values()][0].group;
   console.log(`NAC relay:          ${JSON.stringify(nac.relay.counters)}`);
   console.log(`link group:         ${JSON.stringify(group.counters)}`);
   console.log(`link reconnects:    ${group.links.map((l) => `${l.name} ${l.counters.connects - 1}`).join(', ')}`);
