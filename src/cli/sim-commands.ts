@@ -59,14 +59,17 @@ export function registerSimCommands(program: Command): Command {
         .default('formatted'),
     )
     .option('--ring-interval-ms <ms>', 'time between RINGs', '5000')
-    .action(async (o: { tcp?: string; pty?: string; name: string; posPort: string; callerId: string; cidFormat: CallerIdFormat; ringIntervalMs: string }) => {
+    .option('--drop-after-ms <ms>', 'drop the carrier this long after every CONNECT, for unattended carrier-loss runs (0: never)', '0')
+    .action(async (o: { tcp?: string; pty?: string; name: string; posPort: string; callerId: string; cidFormat: CallerIdFormat; ringIntervalMs: string; dropAfterMs: string }) => {
       if ((o.tcp === undefined) === (o.pty === undefined)) throw new UsageError('give exactly one of --tcp PORT or --pty DIR');
       const ring = Number(o.ringIntervalMs);
+      const dropAfterMs = Number(o.dropAfterMs);
+      if (!Number.isInteger(dropAfterMs) || dropAfterMs < 0) throw new UsageError(`--drop-after-ms wants a whole number of milliseconds, 0 or more; got ${JSON.stringify(o.dropAfterMs)}`);
       const sim = await startModemSim({
         serial: o.tcp !== undefined ? { kind: 'tcp', host: '127.0.0.1', port: Number(o.tcp) } : { kind: 'pty', dir: o.pty as string, name: o.name },
         pos: { host: '127.0.0.1', port: Number(o.posPort) },
         callerId: { number: o.callerId, format: o.cidFormat },
-        emulator: { ringIntervalMs: ring, callerIdDelayMs: Math.round(ring * 0.3) },
+        emulator: { ringIntervalMs: ring, callerIdDelayMs: Math.round(ring * 0.3), dropAfterMs },
       });
       process.stdout.write(`modem simulator: serial side ${sim.linePath}, POS calls in on 127.0.0.1:${sim.posPort}\n`);
       process.stdout.write(`type "drop" and Enter to drop the carrier of the call in progress\n`);

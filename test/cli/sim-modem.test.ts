@@ -4,6 +4,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { LoopbackPlatform } from '../../tools/bench/loopback-platform';
+import { runCli } from '../support/cli';
 import { CliProcess } from '../support/process';
 
 describe('cli: sim modem operator commands', function () {
@@ -24,16 +25,9 @@ describe('cli: sim modem operator commands', function () {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('R-MDM-4: "drop" drops the carrier of the call in progress, and nacbridge run sees the carrier loss, hangs up and goes back to idle', async () => {
-    const modem = new CliProcess(['sim', 'modem', '--tcp', '0', '--pos-port', '0', '--ring-interval-ms', '200'], {}, { stdin: true });
-    procs.push(modem);
-    const [, linePath, posPort] = await modem.waitFor(/serial side (tcp:\/\/[\d.:]+), POS calls in on 127\.0\.0\.1:(\d+)/);
-    modem.type('drop');
-    await modem.waitFor(/no call connected: no carrier to drop/);
-    modem.type('hangup now');
-    await modem.waitFor(/unknown command "hangup now"; commands: drop/);
-
-    const config = path.join(dir, 'nac.json');
+  /** `nacbridge run` with one line on the modem simulator's serial side, once the line is idle. */
+  async function nacOn(linePath: string, name: string): Promise<CliProcess> {
+    const config = path.join(dir, `${name}.json`);
     writeFileSync(
       config,
       JSON.stringify({
@@ -44,10 +38,27 @@ describe('cli: sim modem operator commands', function () {
     const nac = new CliProcess(['run', '--config', config]);
     procs.push(nac);
     await nac.waitFor(/line line1 idle/);
+    return nac;
+  }
 
-    const caller = connect({ host: '127.0.0.1', port: Number(posPort) });
+  /** A POS "dialling in": resolves its socket's close, which is how the caller sees the hang-up. */
+  function dialIn(posPort: number): Promise<void> {
+    const caller = connect({ host: '127.0.0.1', port: posPort });
     caller.on('error', () => undefined);
-    const callerGone = new Promise<void>((resolve) => caller.once('close', () => resolve()));
+    return new Promise<void>((resolve) => caller.once('close', () => resolve()));
+  }
+
+  it('R-MDM-4: "drop" drops the carrier of the call in progress, and nacbridge run sees the carrier loss, hangs up and goes back to idle', async () => {
+    const modem = new CliProcess(['sim', 'modem', '--tcp', '0', '--pos-port', '0', '--ring-interval-ms', '200'], {}, { stdin: true });
+    procs.push(modem);
+    const [, linePath, posPort] = await modem.waitFor(/serial side (tcp:\/\/[\d.:]+), POS calls in on 127\.0\.0\.1:(\d+)/);
+    modem.type('drop');
+    await modem.waitFor(/no call connected: no carrier to drop/);
+    modem.type('hangup now');
+    await modem.waitFor(/unknown command "hangup now"; commands: drop/);
+
+    const nac = await nacOn(linePath, 'typed-drop');
+    const callerGone = dialIn(Number(posPort));
     await nac.waitFor(/line line1 connected/);
     modem.type('drop');
     await modem.waitFor(/carrier dropped/);
@@ -56,5 +67,29 @@ describe('cli: sim modem operator commands', function () {
 
     assert.equal(await nac.stop(), 0, nac.stderr);
     assert.equal(await modem.stop(), 0, modem.stderr);
+  });
+
+  it('R-MDM-4: --drop-after-ms drops every call that long after its CONNECT, with nobody typing', async () => {
+    const modem = new CliProcess(['sim', 'modem', '--tcp', '0', '--pos-port', '0', '--ring-interval-ms', '200', '--drop-after-ms', '300']);
+    procs.push(modem);
+    const [, linePath, posPort] = await modem.waitFor(/serial side (tcp:\/\/[\d.:]+), POS calls in on 127\.0\.0\.1:(\d+)/);
+    const nac = await nacOn(linePath, 'timed-drop');
+    // Two calls: each is dropped by its own timer, and the line is back to idle for the next.
+    for (let call = 1; call <= 2; call++) {
+      const callerGone = dialIn(Number(posPort));
+      await nac.waitFor(new RegExp(`(line line1 hanging-up \\(carrier-lost\\)\\nline line1 idle[\\s\\S]*){${call}}`));
+      await callerGone;
+    }
+    assert.equal(nac.stdout.match(/line line1 connected/g)?.length, 2, nac.stdout);
+
+    assert.equal(await nac.stop(), 0, nac.stderr);
+    assert.equal(await modem.stop(), 0, modem.stderr);
+  });
+
+  it('--drop-after-ms refuses what is not a whole number of milliseconds', async () => {
+    const result = await runCli(['sim', 'modem', '--tcp', '0', '--drop-after-ms', '-5']);
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /--drop-after-ms wants a whole number of milliseconds, 0 or more; got "-5"/);
+    assert.equal(result.stdout, '');
   });
 });

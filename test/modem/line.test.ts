@@ -3,7 +3,7 @@ import { EventEmitter } from 'node:events';
 import { ManualClock } from '../../src/clock';
 import { ModemLine, type Call, type HangupReason } from '../../src/modem/line';
 import { loadModemProfile, listModemProfiles, type ModemProfile } from '../../src/modem/profile';
-import { ModemEmulator, type CallerIdFormat } from '../../tools/modem-sim/emulator';
+import { ModemEmulator, type CallerIdFormat, type EmulatorOptions } from '../../tools/modem-sim/emulator';
 import { MemorySerialLine, settle } from '../support/memory-serial';
 
 /** Advance the manual clock in steps, letting I/O run between them. */
@@ -35,10 +35,10 @@ describe('modem/line state machine (emulated modem, injected clock)', () => {
   let line: ModemLine;
   let profile: ModemProfile;
 
-  async function setUp(p: Partial<ModemProfile> = {}, controlLines = false): Promise<void> {
+  async function setUp(p: Partial<ModemProfile> = {}, controlLines = false, emulator: EmulatorOptions = {}): Promise<void> {
     clock = new ManualClock(Date.UTC(2026, 10, 21, 14, 5));
     port = new MemorySerialLine('memory', controlLines);
-    modem = new ModemEmulator(port.dte, { clock, ringIntervalMs: 5000, callerIdDelayMs: 1500, guardMs: 200 });
+    modem = new ModemEmulator(port.dte, { clock, ringIntervalMs: 5000, callerIdDelayMs: 1500, guardMs: 200, ...emulator });
     profile = { ...loadModemProfile('emulator'), ...p };
     line = new ModemLine({ name: 'line1', path: 'memory', profile, clock, open: async () => port });
     line.start();
@@ -150,6 +150,34 @@ describe('modem/line state machine (emulated modem, injected clock)', () => {
     await settle();
     assert.equal(await hangup, 'carrier-lost');
     assert.equal(line.state, 'idle');
+  });
+
+  it('R-MDM-4: an emulated line that dies a set time after CONNECT shows as carrier lost, and only the call in progress is dropped', async () => {
+    await setUp({}, false, { dropAfterMs: 3000 });
+    const pos = callSide();
+    const connected = new Promise<Call>((resolve) => line.once('connected', resolve));
+    modem.ring({ number: '50582613' }, pos);
+    await run(clock, 2000);
+    await connected;
+    const hangup = new Promise<HangupReason>((resolve) => line.once('hangup', (r) => resolve(r)));
+    await run(clock, 2500);
+    assert.equal(line.state, 'connected', 'still up before the drop time');
+    assert.equal(pos.ended, false);
+    await run(clock, 1000);
+    assert.equal(await hangup, 'carrier-lost');
+    assert.equal(pos.ended, true);
+    assert.equal(line.state, 'idle');
+    // The next call gets its own timer from its own CONNECT, not what was left of the last one.
+    const next = callSide();
+    const again = new Promise<Call>((resolve) => line.once('connected', resolve));
+    modem.ring({ number: '50582613' }, next);
+    await run(clock, 2000);
+    await again;
+    await run(clock, 2500);
+    assert.equal(line.state, 'connected');
+    await run(clock, 1000);
+    assert.equal(line.state, 'idle');
+    assert.equal(line.counters.hangups['carrier-lost'], 2);
   });
 
   it('R-MDM-4: without control lines the line hangs up with guard time, +++ and ATH', async () => {

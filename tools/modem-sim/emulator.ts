@@ -42,6 +42,11 @@ export interface EmulatorOptions {
   guardMs?: number;
   /** Delay between ATA and CONNECT (training). */
   connectDelayMs?: number;
+  /**
+   * Drop the carrier this long after every CONNECT, as a line that dies mid-call does, for
+   * unattended carrier-loss runs; 0 (the default) never drops.
+   */
+  dropAfterMs?: number;
 }
 
 function stamp(now: number): { date: string; time: string } {
@@ -103,6 +108,7 @@ export class ModemEmulator extends EventEmitter<EmulatorEvents> {
       maxRings: options.maxRings ?? 8,
       guardMs: options.guardMs ?? 1000,
       connectDelayMs: options.connectDelayMs ?? 50,
+      dropAfterMs: options.dropAfterMs ?? 0,
     };
     dte.on('data', (chunk) => this.fromDte(chunk));
   }
@@ -310,6 +316,8 @@ export class ModemEmulator extends EventEmitter<EmulatorEvents> {
       this.lastDataAt = this.clock.now();
       this.result(`CONNECT ${call.info.speed ?? 9600}`);
       for (const chunk of call.early.splice(0)) this.dte.write(chunk);
+      // A call timer: the call's end (hang-up, far end gone) clears it with the others.
+      if (this.o.dropAfterMs > 0) this.later(this.o.dropAfterMs, () => this.dropCarrier());
     });
   }
 
