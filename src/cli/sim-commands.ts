@@ -72,6 +72,7 @@ export function registerSimCommands(program: Command): Command {
         emulator: { ringIntervalMs: ring, callerIdDelayMs: Math.round(ring * 0.3), dropAfterMs },
       });
       process.stdout.write(`modem simulator: serial side ${sim.linePath}, POS calls in on 127.0.0.1:${sim.posPort}\n`);
+      if (dropAfterMs > 0) process.stdout.write(`every call's carrier drops ${dropAfterMs} ms after its CONNECT\n`);
       process.stdout.write(`type "drop" and Enter to drop the carrier of the call in progress\n`);
       const stopCommands = acceptModemCommands(sim);
       await stopSignal();

@@ -73,6 +73,7 @@ describe('cli: sim modem operator commands', function () {
     const modem = new CliProcess(['sim', 'modem', '--tcp', '0', '--pos-port', '0', '--ring-interval-ms', '200', '--drop-after-ms', '300']);
     procs.push(modem);
     const [, linePath, posPort] = await modem.waitFor(/serial side (tcp:\/\/[\d.:]+), POS calls in on 127\.0\.0\.1:(\d+)/);
+    await modem.waitFor(/every call's carrier drops 300 ms after its CONNECT/);
     const nac = await nacOn(linePath, 'timed-drop');
     // Two calls: each is dropped by its own timer, and the line is back to idle for the next.
     for (let call = 1; call <= 2; call++) {
