@@ -11,6 +11,7 @@ import { lengthPrefix, payloadStart } from '../codec/length-prefix';
 import { unionpayPos } from '../iso8583/specs/unionpay-pos';
 import { readTerminalMessage } from '../iso8583/terminal-message';
 import { EXIT_MISMATCH, UsageError } from './io';
+import { wholeNumber } from './options';
 import type { CliFraming } from './frame-json';
 
 function keyFromHex(hex: string, what: string): SecretKey {
@@ -45,10 +46,9 @@ export function registerCryptoCommands(program: Command): void {
     .command('kcv')
     .description('check value of a key: the first bytes of encrypting 8 zero bytes')
     .requiredOption('--key <hex>', 'the key (8, 16 or 24 bytes)')
-    .option('--length <n>', 'bytes of check value, 1..8', '4')
-    .action((options: { key: string; length: string }) => {
-      const length = Number(options.length);
-      if (!Number.isInteger(length)) throw new UsageError('--length must be a whole number');
+    .option('--length <n>', 'bytes of check value, 1..8', wholeNumber(1, 8), 4)
+    .action((options: { key: string; length: number }) => {
+      const length = options.length;
       const key = fromLooseHex(options.key, 'key');
       try {
         process.stdout.write(toHex(checkValueOf(key, length)) + '\n');

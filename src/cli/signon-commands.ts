@@ -1,11 +1,12 @@
 import type { Command } from 'commander';
-import { Option } from 'commander';
+import { InvalidArgumentError, Option } from 'commander';
 import { loadConfigFile } from '../config/load';
 import { SecretKey } from '../crypto/secret-key';
 import { signOn, signonConfigSchema, verifyOnly } from '../terminal/signon';
 import { startPinPadSim } from '../../tools/pinpad-sim/runner';
 import type { PinPadFault } from '../../tools/pinpad-sim/emulator';
 import { EXIT_MISMATCH, stopSignal, UsageError } from './io';
+import { listenPort, wholeNumber } from './options';
 
 export function registerSignonCommands(program: Command, sim: Command): void {
   program
@@ -44,27 +45,21 @@ export function registerSignonCommands(program: Command, sim: Command): void {
   sim
     .command('pinpad')
     .description('an emulated SZZT-family PIN pad on a TCP port (raw serial server) or a pty (socat)')
-    .option('--tcp <port>', 'serve it as tcp://127.0.0.1:PORT (0 picks one)')
+    .option('--tcp <port>', 'serve it as tcp://127.0.0.1:PORT (0 picks one)', listenPort)
     .option('--pty <dir>', 'make a pty pair with socat in DIR; the driver opens DIR/NAME-nac')
     .option('--name <name>', 'name of the pty pair', 'pinpad')
-    .option('--master-index <n>', 'index of the master key the pad holds', '1')
+    .option('--master-index <n>', 'index of the master key the pad holds', wholeNumber(0, 255), 1)
     .requiredOption('--master-env <var>', 'environment variable holding that master key in hex')
     .option('--pin-env <var>', 'environment variable holding the PIN its cardholder types')
-    .addOption(new Option('--fault <fault...>', 'nak:N, silent:N, error:E4, corrupt-key (repeatable)'))
-    .action(async (o: { tcp?: string; pty?: string; name: string; masterIndex: string; masterEnv: string; pinEnv?: string; fault?: string[] }) => {
+    .addOption(new Option('--fault <fault...>', 'nak:N, silent:N, error:E4, corrupt-key (repeatable)').argParser(pinPadFault))
+    .action(async (o: { tcp?: number; pty?: string; name: string; masterIndex: number; masterEnv: string; pinEnv?: string; fault?: PinPadFault[] }) => {
       if ((o.tcp === undefined) === (o.pty === undefined)) throw new UsageError('give exactly one of --tcp PORT or --pty DIR');
       const master = process.env[o.masterEnv];
       if (!master) throw new UsageError(`environment variable ${o.masterEnv} is not set`);
-      const faults: PinPadFault[] = (o.fault ?? []).map((f) => {
-        const [kind, arg] = f.split(':');
-        if (kind === 'nak' || kind === 'silent') return { kind, times: Number(arg ?? 1) };
-        if (kind === 'error') return { kind, code: parseInt(arg ?? 'EF', 16), times: 1 };
-        if (kind === 'corrupt-key') return { kind, times: 1 };
-        throw new UsageError(`unknown fault ${f} (nak:N, silent:N, error:E4, corrupt-key)`);
-      });
+      const faults = o.fault ?? [];
       const pad = await startPinPadSim({
-        serial: o.tcp !== undefined ? { kind: 'tcp', host: '127.0.0.1', port: Number(o.tcp) } : { kind: 'pty', dir: o.pty as string, name: o.name },
-        masterIndex: Number(o.masterIndex),
+        serial: o.tcp !== undefined ? { kind: 'tcp', host: '127.0.0.1', port: o.tcp } : { kind: 'pty', dir: o.pty as string, name: o.name },
+        masterIndex: o.masterIndex,
         master: SecretKey.fromHex(master, 'master key'),
         typedPin: o.pinEnv ? process.env[o.pinEnv] : undefined,
         faults,
@@ -73,4 +68,16 @@ export function registerSignonCommands(program: Command, sim: Command): void {
       await stopSignal();
       await pad.close();
     });
+}
+
+/** One --fault value, added to those before it. */
+function pinPadFault(value: string, previous: PinPadFault[] = []): PinPadFault[] {
+  const [kind, arg] = value.split(':');
+  if (kind === 'nak' || kind === 'silent') return [...previous, { kind, times: arg === undefined ? 1 : wholeNumber(1)(arg) }];
+  if (kind === 'error') {
+    if (arg !== undefined && !/^[0-9A-Fa-f]{2}$/.test(arg)) throw new InvalidArgumentError('error:XX takes a status code of two hex digits');
+    return [...previous, { kind, code: parseInt(arg ?? 'EF', 16), times: 1 }];
+  }
+  if (kind === 'corrupt-key') return [...previous, { kind, times: 1 }];
+  throw new InvalidArgumentError('a fault is nak:N, silent:N, error:E4 or corrupt-key');
 }

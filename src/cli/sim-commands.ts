@@ -9,6 +9,7 @@ import { startModemSim, type ModemSim } from '../../tools/modem-sim/runner';
 import type { CallerIdFormat } from '../../tools/modem-sim/emulator';
 import { parseScript, runPos } from '../../tools/pos-sim/runner';
 import { EXIT_MISMATCH, stopSignal, UsageError } from './io';
+import { hostPort, listenPort, wholeNumber, type HostPort } from './options';
 import { platformConfigSchema } from '../../tools/platform-sim/config';
 import { PlatformSimulator } from '../../tools/platform-sim/simulator';
 
@@ -48,26 +49,25 @@ export function registerSimCommands(program: Command): Command {
   sim
     .command('modem')
     .description('an emulated Hayes modem: serial side on a pty (socat) or a raw TCP serial server, line side on a TCP port; "drop" on stdin drops the carrier of the call in progress')
-    .option('--tcp <port>', 'serve the serial side as tcp://127.0.0.1:PORT (0 picks one)')
+    .option('--tcp <port>', 'serve the serial side as tcp://127.0.0.1:PORT (0 picks one)', listenPort)
     .option('--pty <dir>', 'make a pty pair with socat in DIR; the NAC opens DIR/NAME-nac')
     .option('--name <name>', 'name of the pty pair', 'line1')
-    .option('--pos-port <port>', 'TCP port where POS terminals "dial in" (0 picks one)', '0')
+    .option('--pos-port <port>', 'TCP port where POS terminals "dial in" (0 picks one)', listenPort, 0)
     .option('--caller-id <number>', 'calling number presented on every call', '50582613')
     .addOption(
       new Option('--cid-format <format>', 'how caller ID is presented')
         .choices(['formatted', 'mdmf', 'sdmf', 'dtmf', 'private', 'unavailable', 'none'])
         .default('formatted'),
     )
-    .option('--ring-interval-ms <ms>', 'time between RINGs', '5000')
-    .option('--drop-after-ms <ms>', 'drop the carrier this long after every CONNECT, for unattended carrier-loss runs (0: never)', '0')
-    .action(async (o: { tcp?: string; pty?: string; name: string; posPort: string; callerId: string; cidFormat: CallerIdFormat; ringIntervalMs: string; dropAfterMs: string }) => {
+    .option('--ring-interval-ms <ms>', 'time between RINGs', wholeNumber(100), 5000)
+    .option('--drop-after-ms <ms>', 'drop the carrier this long after every CONNECT, for unattended carrier-loss runs (0: never)', wholeNumber(0), 0)
+    .action(async (o: { tcp?: number; pty?: string; name: string; posPort: number; callerId: string; cidFormat: CallerIdFormat; ringIntervalMs: number; dropAfterMs: number }) => {
       if ((o.tcp === undefined) === (o.pty === undefined)) throw new UsageError('give exactly one of --tcp PORT or --pty DIR');
-      const ring = Number(o.ringIntervalMs);
-      const dropAfterMs = Number(o.dropAfterMs);
-      if (!Number.isInteger(dropAfterMs) || dropAfterMs < 0) throw new UsageError(`--drop-after-ms wants a whole number of milliseconds, 0 or more; got ${JSON.stringify(o.dropAfterMs)}`);
+      const ring = o.ringIntervalMs;
+      const dropAfterMs = o.dropAfterMs;
       const sim = await startModemSim({
-        serial: o.tcp !== undefined ? { kind: 'tcp', host: '127.0.0.1', port: Number(o.tcp) } : { kind: 'pty', dir: o.pty as string, name: o.name },
-        pos: { host: '127.0.0.1', port: Number(o.posPort) },
+        serial: o.tcp !== undefined ? { kind: 'tcp', host: '127.0.0.1', port: o.tcp } : { kind: 'pty', dir: o.pty as string, name: o.name },
+        pos: { host: '127.0.0.1', port: o.posPort },
         callerId: { number: o.callerId, format: o.cidFormat },
         emulator: { ringIntervalMs: ring, callerIdDelayMs: Math.round(ring * 0.3), dropAfterMs },
       });
@@ -83,8 +83,8 @@ export function registerSimCommands(program: Command): Command {
   sim
     .command('pos')
     .description('a POS terminal: signs on, loads its keys into a software key store, runs a script of transactions')
-    .option('--dial <host:port>', "dial in through a modem simulator's POS port (async frames)")
-    .option('--tcp <host:port>', "connect to the NAC's terminal listener (binary2)")
+    .option('--dial <host:port>', "dial in through a modem simulator's POS port (async frames)", hostPort)
+    .option('--tcp <host:port>', "connect to the NAC's terminal listener (binary2)", hostPort)
     .requiredOption('--terminal-id <id>', 'field 41 (8 characters)')
     .requiredOption('--merchant-id <id>', 'field 42 (15 characters)')
     .option('--tmk-env <var>', 'environment variable holding the TMK in hex')
@@ -94,12 +94,12 @@ export function registerSimCommands(program: Command): Command {
     .requiredOption('--pan <digits>', 'card number')
     .option('--pin-env <var>', 'environment variable holding the PIN (PINs never come from the command line)')
     .option('--script <steps>', 'signon, echo, balance, sale:AMOUNT, void, settle', 'signon,sale:100,void')
-    .option('--timeout <seconds>', 'response timeout', '60')
-    .action(async (o: Record<string, string | undefined>) => {
-      const target = o.dial ?? o.tcp;
-      if ((o.dial === undefined) === (o.tcp === undefined) || target === undefined) throw new UsageError('give exactly one of --dial HOST:PORT or --tcp HOST:PORT');
-      const m = /^(.+):(\d+)$/.exec(target);
-      if (!m) throw new UsageError(`${target} is not HOST:PORT`);
+    .option('--timeout <seconds>', 'response timeout', wholeNumber(1), 60)
+    .action(async (options: Record<string, unknown>) => {
+      const { dial, tcp, timeout, ...rest } = options as { dial?: HostPort; tcp?: HostPort; timeout: number } & Record<string, unknown>;
+      const o = rest as Record<string, string | undefined>;
+      const target = dial ?? tcp;
+      if ((dial === undefined) === (tcp === undefined) || target === undefined) throw new UsageError('give exactly one of --dial HOST:PORT or --tcp HOST:PORT');
       if ((o.tmkEnv === undefined) === (o.tmkFile === undefined)) throw new UsageError('give the TMK with exactly one of --tmk-env or --tmk-file');
       const tmkHex = o.tmkEnv !== undefined ? process.env[o.tmkEnv] : readFileSync(o.tmkFile as string, 'utf8');
       if (!tmkHex) throw new UsageError(`TMK ${o.tmkEnv ?? o.tmkFile} is empty`);
@@ -110,16 +110,16 @@ export function registerSimCommands(program: Command): Command {
       const pin = o.pinEnv !== undefined ? process.env[o.pinEnv] : undefined;
       const results = await runPos(
         {
-          via: o.dial !== undefined ? 'dial' : 'tcp',
-          host: m[1],
-          port: Number(m[2]),
+          via: dial !== undefined ? 'dial' : 'tcp',
+          host: target.host,
+          port: target.port,
           terminalId: o.terminalId as string,
           merchantId: o.merchantId as string,
           tmk: SecretKey.fromHex(tmkHex.trim(), 'TMK'),
           keyMode,
           macAlgorithm: mac,
           card: { pan: o.pan as string, pin },
-          responseTimeoutMs: Number(o.timeout ?? 60) * 1000,
+          responseTimeoutMs: timeout * 1000,
         },
         parseScript(o.script ?? ''),
       );

@@ -4,7 +4,6 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { LoopbackPlatform } from '../../tools/bench/loopback-platform';
-import { runCli } from '../support/cli';
 import { CliProcess } from '../support/process';
 
 describe('cli: sim modem operator commands', function () {
@@ -85,12 +84,5 @@ describe('cli: sim modem operator commands', function () {
 
     assert.equal(await nac.stop(), 0, nac.stderr);
     assert.equal(await modem.stop(), 0, modem.stderr);
-  });
-
-  it('--drop-after-ms refuses what is not a whole number of milliseconds', async () => {
-    const result = await runCli(['sim', 'modem', '--tcp', '0', '--drop-after-ms', '-5']);
-    assert.equal(result.code, 2);
-    assert.match(result.stderr, /--drop-after-ms wants a whole number of milliseconds, 0 or more; got "-5"/);
-    assert.equal(result.stdout, '');
   });
 });

@@ -50,7 +50,19 @@ export async function startModemSim(o: ModemSimOptions): Promise<ModemSim> {
     }
     m.ring({ number: o.callerId.number, format: o.callerId.format }, socket);
   });
-  await new Promise<void>((resolve) => posServer.listen(o.pos.port, o.pos.host, () => resolve()));
+  try {
+    await new Promise<void>((resolve, reject) => {
+      posServer.once('error', reject);
+      posServer.listen(o.pos.port, o.pos.host, () => {
+        posServer.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (error) {
+    // The serial side is already up: close it, or it holds the process open after the error.
+    for (const close of closers) await close();
+    throw error;
+  }
   const a = posServer.address();
   const posPort = typeof a === 'object' && a !== null ? a.port : o.pos.port;
   closers.unshift(
