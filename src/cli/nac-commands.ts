@@ -28,12 +28,17 @@ export function registerNacCommands(program: Command): void {
       const config = loadNacConfig(options.config);
       for (const w of configWarnings(config)) process.stderr.write(`nacbridge: ${w}\n`);
       const nac = new Nac(config);
-      const trace = options.trace ? new FrameTrace(options.trace, nac.relay, new MessageCodec(unionpayPos)) : null;
+      const trace = options.trace
+        ? await FrameTrace.open(options.trace, nac.relay, new MessageCodec(unionpayPos), (error) =>
+            process.stderr.write(`nacbridge: trace ${options.trace} stopped: ${error.message}; the NAC goes on relaying\n`),
+          )
+        : null;
       for (const { line } of nac.lines) {
         line.on('state', (state, detail) => process.stdout.write(`line ${line.name} ${state}${detail ? ` (${detail})` : ''}\n`));
+        line.on('retry', (why, delayMs) => process.stdout.write(`line ${line.name} ${why}; next try in ${(delayMs / 1000).toFixed(1)} s\n`));
       }
       for (const [name, route] of nac.relay.hosts) {
-        route.group.on('link-state', (link, state) => process.stdout.write(`host ${name} link ${link.name} ${state}\n`));
+        route.group.on('link-state', (link, state, reason) => process.stdout.write(`host ${name} link ${link.name} ${state}${reason ? ` (${reason})` : ''}\n`));
       }
       await nac.start();
       const status = config.status ? await startStatusServer(nac, config.status.host, config.status.port) : null;
@@ -49,6 +54,7 @@ export function registerNacCommands(program: Command): void {
       await status?.close();
       await trace?.close();
       process.stdout.write(`relay: ${JSON.stringify(nac.relay.counters)}${left > 0 ? `; ${left} request(s) still in flight at the deadline` : ''}\n`);
+      if (trace && trace.counts.lost > 0) process.stdout.write(`trace: ${trace.counts.written} record(s) written, ${trace.counts.lost} lost after the file failed\n`);
     });
 
   program

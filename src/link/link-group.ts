@@ -78,7 +78,8 @@ export interface LinkGroupEvents {
   unmatched: [payload: Buffer, link: Link];
   /** Every frame from any link, before matching (for traces). */
   inbound: [payload: Buffer, link: Link];
-  'link-state': [link: Link, state: LinkState];
+  /** With the reason for 'down': how the connection ended or why the connect failed. */
+  'link-state': [link: Link, state: LinkState, reason?: string];
 }
 
 /**
@@ -125,8 +126,8 @@ export class LinkGroup extends EventEmitter<LinkGroupEvents> {
     );
     for (const link of this.links) {
       link.on('frame', (payload) => this.onFrame(payload, link));
-      link.on('state', (state) => {
-        this.emit('link-state', link, state);
+      link.on('state', (state, reason) => {
+        this.emit('link-state', link, state, reason);
         if (state === 'up') this.flushWaiting();
       });
     }

@@ -35,6 +35,8 @@ export interface LineCounters {
 
 export interface ModemLineEvents {
   state: [state: LineState, detail?: string];
+  /** A failed open or init, and when the line tries again: the operator's only sign of a wrong port or a modem that refuses its init. */
+  retry: [why: string, delayMs: number];
   connected: [call: Call];
   data: [chunk: Buffer];
   hangup: [reason: HangupReason, call: Call];
@@ -156,15 +158,18 @@ export class ModemLine extends EventEmitter<ModemLineEvents> {
       port.on('close', (reason) => this.onPortLost(reason));
       await this.init();
     } catch (e) {
-      log('%s cannot open %s: %s', this.name, this.o.path, (e as Error).message);
-      this.retry(() => this.openPort(), 'reopens');
+      // The serial layer's message names the port already.
+      this.retry(() => this.openPort(), 'reopens', `open failed: ${(e as Error).message}`);
     }
   }
 
-  private retry(action: () => Promise<void>, counter: 'reopens' | 'reinits'): void {
+  private retry(action: () => Promise<void>, counter: 'reopens' | 'reinits', why: string): void {
     if (this.closing) return;
     this.counters[counter]++;
-    this.timer('retry', this.backoff.next(), () => void action());
+    const delay = this.backoff.next();
+    log('%s %s; next try in %d ms', this.name, why, delay);
+    this.emit('retry', why, delay);
+    this.timer('retry', delay, () => void action());
   }
 
   private onPortLost(reason: string): void {
@@ -176,13 +181,14 @@ export class ModemLine extends EventEmitter<ModemLineEvents> {
     for (const name of ['probe', 'ring', 'inactivity', 'dcd'] as const) this.cancel(name);
     if (this.call) this.finishCall('port-lost');
     this.setState('opening', reason);
-    this.retry(() => this.openPort(), 'reopens');
+    this.retry(() => this.openPort(), 'reopens', `port lost: ${reason}`);
   }
 
-  private async init(): Promise<void> {
+  /** `why` says what sent an initialised line back to init, for the state event. */
+  private async init(why?: string): Promise<void> {
     const channel = this.channel;
     if (channel === null) return;
-    this.setState('init');
+    this.setState('init', why);
     channel.commandMode();
     try {
       for (const command of this.profile.init) {
@@ -191,9 +197,7 @@ export class ModemLine extends EventEmitter<ModemLineEvents> {
       }
     } catch (e) {
       if (this.channel !== channel) return;
-      log('%s init failed: %s', this.name, (e as Error).message);
-      this.setState('init', `failed: ${(e as Error).message}`);
-      this.retry(() => this.init(), 'reinits');
+      this.retry(() => this.init(), 'reinits', `init failed: ${(e as Error).message}`);
       return;
     }
     this.backoff.reset();
@@ -217,9 +221,8 @@ export class ModemLine extends EventEmitter<ModemLineEvents> {
       if (this.currentState === 'idle') this.timer('probe', this.profile.healthProbeSeconds * 1000, () => void this.probe());
     } catch (e) {
       if (this.channel !== channel || this.currentState !== 'idle') return;
-      log('%s health probe failed: %s', this.name, (e as Error).message);
       this.counters.reinits++;
-      void this.init();
+      void this.init(`health probe failed: ${(e as Error).message}`);
     }
   }
 
@@ -373,9 +376,8 @@ export class ModemLine extends EventEmitter<ModemLineEvents> {
       if (!this.closing && this.channel === channel) this.toIdle();
     } catch (e) {
       if (this.closing || this.channel !== channel) return;
-      log('%s hang-up failed: %s; re-initialising', this.name, (e as Error).message);
       this.counters.reinits++;
-      void this.init();
+      void this.init(`hang-up failed: ${(e as Error).message}`);
     }
   }
 

@@ -1,5 +1,7 @@
-import { createWriteStream, type WriteStream } from 'node:fs';
+import type { WriteStream } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { readTerminalEnvelope } from '../codec/terminal-envelope';
+import { NacbridgeError } from '../errors';
 import type { MessageCodec } from '../iso8583/codec';
 import { fieldsToJson } from '../iso8583/json';
 import { redactedHex } from '../iso8583/redact';
@@ -8,14 +10,45 @@ import type { Relay } from './relay';
 /**
  * --trace FILE: one JSON line per relayed frame (time, line, host, direction, hex and decoded),
  * redacted like every other output: no PAN beyond 6 + 4, no tracks, PIN blocks, ICC data or keys.
+ * A file that cannot be opened is an error before the NAC starts; a write that fails later (a
+ * full disk) stops the trace, never the relay, and the records it could not write are counted.
  */
 export class FrameTrace {
   private readonly out: WriteStream;
+  private written = 0;
+  private lost = 0;
+  private failure: Error | null = null;
 
-  constructor(file: string, relay: Relay, private readonly codec: MessageCodec) {
-    this.out = createWriteStream(file, { flags: 'a' });
+  /** Opens (appends to) `file`; a path that cannot be written is a TRACE_UNWRITABLE error. */
+  static async open(file: string, relay: Relay, codec: MessageCodec, onFailure: (error: Error) => void = () => undefined): Promise<FrameTrace> {
+    let handle;
+    try {
+      handle = await open(file, 'a');
+    } catch (e) {
+      throw new NacbridgeError('TRACE_UNWRITABLE', `cannot open the trace file: ${(e as Error).message}`, { file });
+    }
+    return new FrameTrace(handle.createWriteStream(), relay, codec, onFailure);
+  }
+
+  private constructor(
+    out: WriteStream,
+    relay: Relay,
+    private readonly codec: MessageCodec,
+    onFailure: (error: Error) => void,
+  ) {
+    this.out = out;
+    out.on('error', (error) => {
+      if (this.failure !== null) return;
+      this.failure = error;
+      onFailure(error);
+    });
     relay.on('request', (session, host, payload) => this.write(session.label, host, 'to-host', payload));
     relay.on('response', (session, host, payload) => this.write(session.label, host, 'to-terminal', payload));
+  }
+
+  /** Records handed to the file, and records lost because the file had failed. */
+  get counts(): { written: number; lost: number } {
+    return { written: this.written, lost: this.lost };
   }
 
   private decoded(payload: Buffer): unknown {
@@ -34,11 +67,21 @@ export class FrameTrace {
   }
 
   private write(line: string, host: string, direction: 'to-host' | 'to-terminal', payload: Buffer): void {
+    if (this.failure !== null) {
+      this.lost++;
+      return;
+    }
     const record = { time: new Date().toISOString(), line, host, direction, length: payload.length, hex: redactedHex(this.codec, payload), decoded: this.decoded(payload) };
     this.out.write(JSON.stringify(record) + '\n');
+    this.written++;
   }
 
+  /** Flushes and closes the file; resolves on 'close', which also comes after a failure. */
   close(): Promise<void> {
-    return new Promise((resolve) => this.out.end(() => resolve()));
+    if (this.out.closed) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.out.once('close', () => resolve());
+      this.out.end();
+    });
   }
 }

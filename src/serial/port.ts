@@ -148,7 +148,8 @@ export async function openSerialLine(path: string, options: OpenOptions = {}): P
   }
   const port = new DevicePort({ path, baudRate: options.baudRate ?? 9600, autoOpen: false });
   await new Promise<void>((resolve, reject) =>
-    port.open((e) => (e ? reject(new SerialError('SERIAL_OPEN', `${path}: ${e.message}`, { port: path })) : resolve())),
+    // The bindings' messages start "Error: " (a stringified Error): drop it once.
+    port.open((e) => (e ? reject(new SerialError('SERIAL_OPEN', `${path}: ${e.message.replace(/^Error: /, '')}`, { port: path })) : resolve())),
   );
   return new DeviceLine(path, port, options.controlLines ?? true);
 }

@@ -40,7 +40,7 @@ describe('chaos: the NAC under random faults (bounded)', function () {
       // The platform stalls past the NAC's response timeout on every STAN ending in 7.
       platform: { faults: ['000007', '000017', '000027', '000037'].map((stan) => ({ mti: '0200', stan, action: 'delay' as const, seconds: 1.5 })) },
     });
-    const trace = new FrameTrace(path.join(dir, 'trace.jsonl'), bench.nac.relay, new MessageCodec(unionpayPos));
+    const trace = await FrameTrace.open(path.join(dir, 'trace.jsonl'), bench.nac.relay, new MessageCodec(unionpayPos));
     const drops: string[] = [];
     bench.nac.relay.on('drop', (reason, detail) => drops.push(`${reason}: ${detail}`));
     const codec = new MessageCodec(unionpayPos);

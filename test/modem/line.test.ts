@@ -69,10 +69,13 @@ describe('modem/line state machine (emulated modem, injected clock)', () => {
       port.dte.write(Buffer.from(`\r\n${answer}\r\n`, 'latin1'));
     });
     line = new ModemLine({ name: 'line1', path: 'memory', profile: loadModemProfile('emulator'), clock, open: async () => port });
+    const retries: string[] = [];
+    line.on('retry', (why) => retries.push(why));
     line.start();
     await run(clock, 10_000, 100);
     assert.equal(line.state, 'idle');
     assert.equal(line.counters.reinits, 2);
+    assert.deepEqual(retries, ['init failed: AT+VCID=1 answered ERROR', 'init failed: AT+VCID=1 answered ERROR']);
   });
 
   it('R-MDM-1: caller ID between the first and second ring: ATA right after it', async () => {
@@ -237,15 +240,28 @@ describe('modem/line state machine (emulated modem, injected clock)', () => {
 
   it('an unplugged port is reopened with backoff when it returns', async () => {
     await setUp();
+    const retries: [string, number][] = [];
+    line.on('retry', (why, delayMs) => retries.push([why, delayMs]));
     port.unplug();
     await settle();
     assert.equal(line.state, 'opening');
+    const opener = line as unknown as { o: { open: () => Promise<MemorySerialLine> } };
+    // Still missing at the first retry: the failure is announced with the next try's delay.
+    opener.o.open = async () => {
+      throw new Error('memory: No such file or directory');
+    };
+    await run(clock, 1000);
+    assert.equal(line.state, 'opening');
+    assert.equal(retries.length, 2, JSON.stringify(retries));
+    assert.match(retries[0][0], /^port lost: /);
+    assert.equal(retries[1][0], 'open failed: memory: No such file or directory');
+    assert.ok(retries[1][1] >= 500 && retries[1][1] <= 2000, `backoff ${retries[1][1]} ms`);
     port = new MemorySerialLine();
     modem = new ModemEmulator(port.dte, { clock });
-    (line as unknown as { o: { open: () => Promise<MemorySerialLine> } }).o.open = async () => port;
-    await run(clock, 2000);
+    opener.o.open = async () => port;
+    await run(clock, 3000);
     assert.equal(line.state, 'idle');
-    assert.equal(line.counters.reopens, 1);
+    assert.equal(line.counters.reopens, 2);
   });
 
   it('every shipped modem profile loads and keeps answer-on-ring at 2 or more (R-MDM-1, R-MDM-5)', () => {

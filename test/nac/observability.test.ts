@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { get } from 'node:http';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { NacbridgeError } from '../../src/errors';
 import { MessageCodec } from '../../src/iso8583/codec';
 import { unionpayPos } from '../../src/iso8583/specs/unionpay-pos';
 import { startStatusServer } from '../../src/nac/observability';
@@ -66,7 +67,7 @@ describe('NAC observability: /metrics, /status, --trace, graceful drain', functi
   it('--trace writes every relayed frame with hex and decoded fields, redacted', async () => {
     bench = await startSimBench({ lines: 1 });
     const file = path.join(dir, 'trace.jsonl');
-    const trace = new FrameTrace(file, bench.nac.relay, new MessageCodec(unionpayPos));
+    const trace = await FrameTrace.open(file, bench.nac.relay, new MessageCodec(unionpayPos));
     const call = await bench.dial(0, '50582613');
     await call.terminal.signOn();
     await call.terminal.sale({ pan: BENCH_CARD.pan }, '100', BENCH_CARD.pin);
@@ -86,6 +87,36 @@ describe('NAC observability: /metrics, /status, --trace, graceful drain', functi
     const all = readFileSync(file, 'utf8');
     // BCD hex shows a PAN's digits as they are, so this covers the hex as well as the decoded form.
     assert.ok(!all.includes(BENCH_CARD.pan), 'no full PAN, decoded or in hex digits');
+  });
+
+  it('--trace to a path that cannot be opened is a TRACE_UNWRITABLE error naming the file', async () => {
+    bench = await startSimBench({ lines: 1 });
+    const file = path.join(dir, 'no-such-dir', 'trace.jsonl');
+    await assert.rejects(FrameTrace.open(file, bench.nac.relay, new MessageCodec(unionpayPos)), (e: unknown) => {
+      assert.ok(e instanceof NacbridgeError);
+      assert.equal(e.code, 'TRACE_UNWRITABLE');
+      assert.equal(e.context.file, file);
+      return true;
+    });
+  });
+
+  it('--trace on a file that fails mid-run (a full disk) stops the trace, not the relay: reported once, lost records counted', async () => {
+    bench = await startSimBench({ lines: 1 });
+    const failures: Error[] = [];
+    // /dev/full takes the open and fails every write with ENOSPC.
+    const trace = await FrameTrace.open('/dev/full', bench.nac.relay, new MessageCodec(unionpayPos), (e) => failures.push(e));
+    const call = await bench.dial(0, '50582613');
+    assert.equal((await call.terminal.signOn()).responseCode, '00');
+    await until(() => failures.length > 0, 'the write failure reported');
+    assert.equal((await call.terminal.echo()).responseCode, '00', 'still relaying after the trace failed');
+    assert.equal((await call.terminal.echo()).responseCode, '00');
+    assert.equal(failures.length, 1, 'reported once');
+    assert.match(failures[0].message, /ENOSPC/);
+    // Every relayed frame is either handed to the file or counted lost; the sign-on's two may go
+    // either way (the failure surfaces asynchronously), the echoes after it are lost.
+    assert.equal(trace.counts.written + trace.counts.lost, 6);
+    assert.ok(trace.counts.lost >= 4, JSON.stringify(trace.counts));
+    await trace.close();
   });
 
   it('drain: no new calls are answered, a request in flight is answered before the lines hang up', async () => {

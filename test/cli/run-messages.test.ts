@@ -1,0 +1,60 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { runCli } from '../support/cli';
+import { CliProcess } from '../support/process';
+
+/** A port nothing listens on: bound once, then closed. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const port = (server.address() as { port: number }).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+describe('cli: what nacbridge run tells the operator when its ports are wrong', function () {
+  this.timeout(20_000);
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'nacbridge-run-'));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  function config(name: string, body: object): string {
+    const file = path.join(dir, `${name}.json`);
+    writeFileSync(file, JSON.stringify(body));
+    return file;
+  }
+
+  it('R-CONN-3: a serial port that does not open and a link that is refused are printed with their reasons and retry times, and the NAC keeps trying', async () => {
+    const port = await closedPort();
+    const file = config('wrong-ports', {
+      lines: [{ name: 'line1', port: path.join(dir, 'ttyNOPE'), modem: 'emulator', dnis: '61651108', address: '0001' }],
+      hosts: [{ name: 'cups', default: true, allowSingleLink: true, links: [{ host: '127.0.0.1', port }] }],
+    });
+    const nac = new CliProcess(['run', '--config', file]);
+    try {
+      const tty = path.join(dir, 'ttyNOPE');
+      const [opening] = await nac.waitFor(/line line1 open failed: [^\n]+; next try in \d+\.\d s/);
+      assert.ok(opening.includes(tty), opening);
+      await nac.waitFor(new RegExp(`host cups link cups-1 down \\(connect failed: connect ECONNREFUSED 127\\.0\\.0\\.1:${port}\\)`));
+      // Still trying: the line's second attempt is announced too.
+      await nac.waitFor(/(line line1 open failed: [^\n]+\n[\s\S]*){2}/);
+    } finally {
+      assert.equal(await nac.stop(), 0, nac.stderr);
+    }
+  });
+
+  it('--trace to a file that cannot be opened: exit 2 naming the file, before the NAC starts', async () => {
+    const file = config('trace', { hosts: [{ name: 'cups', default: true, allowSingleLink: true, links: [{ host: '127.0.0.1', port: await closedPort() }] }] });
+    const trace = path.join(dir, 'missing', 'trace.jsonl');
+    const result = await runCli(['run', '--config', file, '--trace', trace]);
+    assert.equal(result.code, 2, result.stderr);
+    assert.match(result.stderr, /TRACE_UNWRITABLE: cannot open the trace file: ENOENT/);
+    assert.ok(result.stderr.includes(trace), result.stderr);
+    assert.doesNotMatch(result.stdout, /NAC running|connecting/);
+  });
+});
