@@ -99,8 +99,23 @@ async function openSocket(e: { host: string; port: number }): Promise<Socket> {
   });
 }
 
+/** The platform channel and the key holder; whatever opened before a failure is closed again. */
 async function open(config: SignonConfig, clock: Clock): Promise<Opened> {
   const closers: (() => Promise<void>)[] = [];
+  const closeAll = async (): Promise<void> => {
+    for (const c of closers.reverse()) await c().catch(() => undefined);
+  };
+  try {
+    return { ...(await openParts(config, clock, closers)), close: closeAll };
+  } catch (e) {
+    // A PIN pad that does not open must not leave the platform links holding the process open.
+    await closeAll();
+    throw e;
+  }
+}
+
+/** Opens each part and pushes its closer as it goes. */
+async function openParts(config: SignonConfig, clock: Clock, closers: (() => Promise<void>)[]): Promise<Omit<Opened, 'close'>> {
   const timeout = config.responseTimeoutSeconds * 1000;
   let channel: RequestChannel;
   const p = config.platform;
@@ -136,15 +151,7 @@ async function open(config: SignonConfig, clock: Clock): Promise<Opened> {
     masterIndex = 1;
   }
   closers.push(() => store.close());
-  return {
-    channel,
-    store,
-    slots,
-    masterIndex,
-    async close() {
-      for (const c of closers.reverse()) await c().catch(() => undefined);
-    },
-  };
+  return { channel, store, slots, masterIndex };
 }
 
 /** Read the check values already in the key holder (--verify-only). */
