@@ -40,8 +40,16 @@ export function registerNacCommands(program: Command): void {
       for (const [name, route] of nac.relay.hosts) {
         route.group.on('link-state', (link, state, reason) => process.stdout.write(`host ${name} link ${link.name} ${state}${reason ? ` (${reason})` : ''}\n`));
       }
-      await nac.start();
-      const status = config.status ? await startStatusServer(nac, config.status.host, config.status.port) : null;
+      let status: Awaited<ReturnType<typeof startStatusServer>> | null;
+      try {
+        await nac.start();
+        status = config.status ? await startStatusServer(nac, config.status.host, config.status.port) : null;
+      } catch (e) {
+        // A port already taken: close what did start (links, lines) so the error ends the process.
+        await nac.close();
+        await trace?.close();
+        throw e;
+      }
       if (status) process.stdout.write(`status on http://${config.status?.host}:${status.port}/status and /metrics\n`);
       process.stdout.write(
         `nacbridge NAC running: ${config.lines.length} line(s), ${config.hosts.length} host(s)` +

@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { NacbridgeError } from '../errors';
 import type { Nac } from './nac';
 
 /**
@@ -149,7 +150,10 @@ export async function startStatusServer(nac: Nac, host: string, port: number): P
     res.writeHead(404, { 'content-type': 'text/plain' });
     res.end('try /metrics or /status\n');
   });
-  await new Promise<void>((resolve) => server.listen(port, host, () => resolve()));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (e) => reject(new NacbridgeError('STATUS_LISTEN', `status endpoint cannot listen: ${e.message}`, { host, port })));
+    server.listen(port, host, () => resolve());
+  });
   const a = server.address();
   return {
     port: typeof a === 'object' && a !== null ? a.port : port,

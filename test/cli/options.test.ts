@@ -58,14 +58,11 @@ describe('cli: numeric and address options', () => {
     await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', () => resolve()));
     const port = (taken.address() as { port: number }).port;
     const modem = new CliProcess(['sim', 'modem', '--tcp', '0', '--pos-port', String(port)]);
-    let timer: NodeJS.Timeout | undefined;
     try {
       // A serial side left open would keep the process running after the error.
-      const code = await Promise.race([modem.exited, new Promise<'still running'>((resolve) => (timer = setTimeout(() => resolve('still running'), 5000)))]);
-      assert.equal(code, 2, modem.stderr);
+      assert.equal(await modem.exitedWithin(5000), 2, modem.stderr);
       assert.match(modem.stderr, new RegExp(`EADDRINUSE.*127\\.0\\.0\\.1:${port}`));
     } finally {
-      clearTimeout(timer);
       await modem.stop();
       await new Promise<void>((resolve) => taken.close(() => resolve()));
     }

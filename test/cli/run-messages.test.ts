@@ -15,7 +15,7 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
-describe('cli: what nacbridge run tells the operator when its ports are wrong', function () {
+describe('cli: nacbridge run with ports that are wrong or taken', function () {
   this.timeout(20_000);
   let dir: string;
   before(() => {
@@ -47,6 +47,29 @@ describe('cli: what nacbridge run tells the operator when its ports are wrong', 
       assert.equal(await nac.stop(), 0, nac.stderr);
     }
   });
+
+  for (const [what, taken] of [
+    ['the status endpoint', (port: number) => ({ status: { host: '127.0.0.1', port } })],
+    ['the terminal listener', (port: number) => ({ terminalListener: { host: '127.0.0.1', port, allow: ['127.0.0.1'], addressFrom: '8001', addressTo: '8FFF' } })],
+  ] as const) {
+    it(`a port already taken for ${what}: exit 2 naming the address, and what had started is closed`, async () => {
+      const holder = createServer();
+      await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', () => resolve()));
+      const port = (holder.address() as { port: number }).port;
+      const file = config(`taken-${port}`, { hosts: [{ name: 'cups', default: true, allowSingleLink: true, links: [{ host: '127.0.0.1', port: await closedPort() }] }], ...taken(port) });
+      const nac = new CliProcess(['run', '--config', file]);
+      try {
+        // Before: the status endpoint's error was unhandled (a stack trace, exit 1), and a taken
+        // listener port left the links retrying with the process alive.
+        assert.equal(await nac.exitedWithin(5000), 2, nac.stderr);
+        assert.match(nac.stderr, new RegExp(`EADDRINUSE.*127\\.0\\.0\\.1:${port}`));
+        assert.doesNotMatch(nac.stderr, /Unhandled|    at /);
+      } finally {
+        await nac.stop();
+        await new Promise<void>((resolve) => holder.close(() => resolve()));
+      }
+    });
+  }
 
   it('--trace to a file that cannot be opened: exit 2 naming the file, before the NAC starts', async () => {
     const file = config('trace', { hosts: [{ name: 'cups', default: true, allowSingleLink: true, links: [{ host: '127.0.0.1', port: await closedPort() }] }] });

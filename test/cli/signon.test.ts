@@ -154,14 +154,11 @@ describe('cli: nacbridge signon with the emulated PIN pad against the platform s
 
   it('a PIN pad port that does not open: exit 2 naming the port, at once (the platform links it had opened are closed again)', async () => {
     const signon = new CliProcess(['signon', '--config', config(path.join(dir, 'ttyNOPE'), '12345678', '003')]);
-    let timer: NodeJS.Timeout | undefined;
     try {
       // Before, the links kept the process running after the error was printed.
-      const code = await Promise.race([signon.exited, new Promise<'still running'>((resolve) => (timer = setTimeout(() => resolve('still running'), 5000)))]);
-      assert.equal(code, 2, signon.stderr);
+      assert.equal(await signon.exitedWithin(5000), 2, signon.stderr);
       assert.match(signon.stderr, /SERIAL_OPEN: .*ttyNOPE/);
     } finally {
-      clearTimeout(timer);
       await signon.stop();
     }
   });

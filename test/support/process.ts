@@ -34,6 +34,17 @@ export class CliProcess {
     this.child.stdin.write(`${line}\n`);
   }
 
+  /** The exit code, or 'still running' after `ms`: for commands that must end by themselves (a failed start). */
+  async exitedWithin(ms: number): Promise<number | null | 'still running'> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'still running'>((resolve) => (timer = setTimeout(() => resolve('still running'), ms)));
+    try {
+      return await Promise.race([this.exited, late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   async stop(): Promise<number | null> {
     if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGTERM');
     return this.exited;
