@@ -90,13 +90,19 @@ export class LinkServer extends EventEmitter<LinkServerEvents> {
       const server = createServer({ pauseOnConnect: true });
       const listener: Listener = { spec, allow, server, port: spec.port, current: null };
       server.on('connection', (socket) => this.onConnection(listener, socket));
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(spec.port, spec.host, () => {
-          server.off('error', reject);
-          resolve();
+      try {
+        await new Promise<void>((resolve, reject) => {
+          server.once('error', reject);
+          server.listen(spec.port, spec.host, () => {
+            server.off('error', reject);
+            resolve();
+          });
         });
-      });
+      } catch (e) {
+        // All ports or none: the ports bound so far would keep the process alive after the error.
+        await this.close();
+        throw e;
+      }
       const address = server.address();
       listener.port = typeof address === 'object' && address !== null ? address.port : spec.port;
       this.bound.push(listener);

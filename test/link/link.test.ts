@@ -248,6 +248,37 @@ describe('link: one duplex long connection', () => {
       });
     }
 
+    it('a port already taken fails start() with EADDRINUSE, and the ports bound before it are released', async () => {
+      const listenOn = async (port: number) => {
+        const s = createServer();
+        await new Promise<void>((resolve, reject) => s.once('error', reject).listen(port, '127.0.0.1', () => resolve()));
+        return s;
+      };
+      const first = await listenOn(0);
+      const firstPort = (first.address() as { port: number }).port;
+      await new Promise<void>((resolve) => first.close(() => resolve()));
+      const holder = await listenOn(0);
+      const takenPort = (holder.address() as { port: number }).port;
+      try {
+        server = new LinkServer({
+          name: 'platform',
+          listen: [
+            { host: '127.0.0.1', port: firstPort, allow: ['127.0.0.1'] },
+            { host: '127.0.0.1', port: takenPort, allow: ['127.0.0.1'] },
+          ],
+          framing: 'binary2',
+          clock,
+        });
+        await assert.rejects(server.start(), /EADDRINUSE/);
+        assert.deepEqual(server.ports, []);
+        // The first port is free again: nothing is left listening to hold the process open.
+        const again = await listenOn(firstPort);
+        await new Promise<void>((resolve) => again.close(() => resolve()));
+      } finally {
+        await new Promise<void>((resolve) => holder.close(() => resolve()));
+      }
+    });
+
     it('refuses 127.0.0.2 while allowing 127.0.0.1, before reading a byte; counted', async () => {
       await startServer();
       const refused = nextEvent<[string, number, string]>(server, 'refused');
