@@ -41,7 +41,13 @@ export async function serveSerialSide(spec: SerialSideSpec, onSide: (side: ByteS
     socket.on('error', () => undefined);
     onSide(socket);
   });
-  await new Promise<void>((resolve) => server.listen(spec.port, spec.host, () => resolve()));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(spec.port, spec.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
   const a = server.address();
   const port = typeof a === 'object' && a !== null ? a.port : spec.port;
   return {

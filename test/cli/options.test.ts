@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import { InvalidArgumentError } from 'commander';
 import { hostPort, listenPort, wholeNumber } from '../../src/cli/options';
 import { runCli } from '../support/cli';
@@ -52,19 +54,47 @@ describe('cli: numeric and address options', () => {
       assert.equal(result.stdout, '');
     });
   }
+});
 
-  it('sim modem on a POS port that is taken: exit 2 naming the address, and the serial side it had opened is closed', async () => {
-    const taken: Server = createServer();
-    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', () => resolve()));
-    const port = (taken.address() as { port: number }).port;
-    const modem = new CliProcess(['sim', 'modem', '--tcp', '0', '--pos-port', String(port)]);
+describe('cli: simulators whose port or pty cannot be had', function () {
+  this.timeout(20_000);
+  let holder: Server;
+  let taken: number;
+  before(async () => {
+    holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', () => resolve()));
+    taken = (holder.address() as { port: number }).port;
+  });
+  after(() => new Promise<void>((resolve) => holder.close(() => resolve())));
+
+  /** Runs a command that must fail at start: exit 2 within 5 s (nothing left holding it open), one line on stderr. */
+  async function failsToStart(args: string[]): Promise<string> {
+    const cli = new CliProcess(args, { PAD_TMK: '0123456789ABCDEF0123456789ABCDEF' });
     try {
-      // A serial side left open would keep the process running after the error.
-      assert.equal(await modem.exitedWithin(5000), 2, modem.stderr);
-      assert.match(modem.stderr, new RegExp(`EADDRINUSE.*127\\.0\\.0\\.1:${port}`));
+      assert.equal(await cli.exitedWithin(5000), 2, cli.stderr);
+      assert.doesNotMatch(cli.stderr, /Unhandled|    at /, 'no stack trace');
+      return cli.stderr;
     } finally {
-      await modem.stop();
-      await new Promise<void>((resolve) => taken.close(() => resolve()));
+      await cli.stop();
     }
+  }
+
+  it('sim modem and sim pinpad on a serial-side port that is taken: exit 2 naming the address (it was an unhandled error)', async () => {
+    for (const args of [
+      ['sim', 'modem', '--tcp', String(taken)],
+      ['sim', 'pinpad', '--tcp', String(taken), '--master-env', 'PAD_TMK'],
+    ]) {
+      assert.match(await failsToStart(args), new RegExp(`EADDRINUSE.*127\\.0\\.0\\.1:${taken}`), args.join(' '));
+    }
+  });
+
+  it('sim modem on a POS port that is taken: exit 2, and the serial side it had opened is closed (it stayed running)', async () => {
+    assert.match(await failsToStart(['sim', 'modem', '--tcp', '0', '--pos-port', String(taken)]), new RegExp(`EADDRINUSE.*127\\.0\\.0\\.1:${taken}`));
+  });
+
+  it('sim modem --pty in a directory that does not exist: socat\'s own reason, not a guess', async () => {
+    const dir = path.join(tmpdir(), `nacbridge-no-such-dir-${process.pid}`);
+    const stderr = await failsToStart(['sim', 'modem', '--pty', dir]);
+    assert.match(stderr, /PTY_FAILED: socat could not make a pty pair in .*: symlink\(.*\): No such file or directory/);
   });
 });

@@ -21,12 +21,16 @@ export async function createPtyPair(dir: string, name: string): Promise<PtyPair>
   const child: ChildProcess = spawn('socat', [`pty,raw,echo=0,link=${nacPath}`, `pty,raw,echo=0,link=${modemPath}`], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
-  let failed: Error | null = null;
+  let failed: NodeJS.ErrnoException | null = null;
   child.on('error', (e) => (failed = e));
+  // socat says why it failed on stderr ("... E symlink(...): No such file or directory").
+  let said = '';
+  child.stderr?.setEncoding('utf8').on('data', (text: string) => (said += text));
   const deadline = Date.now() + 5000;
   while (!(existsSync(nacPath) && existsSync(modemPath))) {
     if (failed || child.exitCode !== null) {
-      throw new NacbridgeError('PTY_FAILED', `socat could not make a pty pair: ${(failed as Error | null)?.message ?? `exit ${child.exitCode}`} (is socat installed?)`);
+      await new Promise((r) => setImmediate(r)); // the rest of socat's stderr
+      throw new NacbridgeError('PTY_FAILED', `socat could not make a pty pair in ${dir}: ${whySocatFailed(failed, child.exitCode, said)}`);
     }
     if (Date.now() > deadline) {
       child.kill();
@@ -44,4 +48,13 @@ export async function createPtyPair(dir: string, name: string): Promise<PtyPair>
         child.kill('SIGTERM');
       }),
   };
+}
+
+function whySocatFailed(error: NodeJS.ErrnoException | null, exitCode: number | null, stderr: string): string {
+  if (error?.code === 'ENOENT') return 'socat is not installed (Debian package socat)';
+  if (error) return error.message;
+  const last = stderr.trim().split('\n').pop() ?? '';
+  // socat's lines: "2026/11/22 03:40:00 socat[123] E <message>"
+  const message = /\] [EF] (.*)$/.exec(last)?.[1];
+  return message ?? `exit ${exitCode}`;
 }
