@@ -1,20 +1,27 @@
 import type { Command } from 'commander';
 import { SerialPort } from 'serialport';
-import { loadConfigFile } from '../config/load';
+import { ConfigError, loadConfigFile } from '../config/load';
 import { configWarnings, nacConfigSchema, type NacConfig } from '../nac/config';
 import { Nac } from '../nac/nac';
 import { startStatusServer } from '../nac/observability';
 import { FrameTrace } from '../nac/trace';
 import { MessageCodec } from '../iso8583/codec';
 import { unionpayPos } from '../iso8583/specs/unionpay-pos';
-import { loadModemProfile } from '../modem/profile';
+import { listModemProfiles, loadModemProfile } from '../modem/profile';
 import { listSerialPortsFromSys, type PortInfo } from '../serial/sys-ports';
 import { stopSignal } from './io';
 
 function loadNacConfig(file: string): NacConfig {
   const config = loadConfigFile(nacConfigSchema, file);
-  // Modem profiles are part of the config's meaning: a missing one is a config error here.
-  config.lines.forEach((line) => loadModemProfile(line.modem));
+  // Modem profiles are part of the config's meaning: a missing one is a config error here, named
+  // by its key path like any other, with the profiles there are.
+  const known = listModemProfiles();
+  config.lines.forEach((line, i) => {
+    if (!known.includes(line.modem)) {
+      throw new ConfigError('BAD_CONFIG', `${file}: lines.${i}.modem: no modem profile ${line.modem} (there are ${known.join(', ')})`, { file });
+    }
+    loadModemProfile(line.modem);
+  });
   return config;
 }
 

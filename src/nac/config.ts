@@ -72,11 +72,33 @@ export const nacConfigSchema = z
   })
   .strict()
   .superRefine((config, ctx) => {
-    const seen = new Map<string, number>();
-    config.lines.forEach((line, i) => {
-      const other = seen.get(line.address);
-      if (other !== undefined) ctx.addIssue({ code: 'custom', path: ['lines', i, 'address'], message: `same address as lines.${other}` });
-      seen.set(line.address, i);
+    // Two lines on one address would share responses; two on one port would fight over the modem.
+    for (const key of ['address', 'port', 'name'] as const) {
+      const seen = new Map<string, number>();
+      config.lines.forEach((line, i) => {
+        const other = seen.get(line[key]);
+        const what = key === 'port' ? 'serial port' : key;
+        if (other !== undefined) ctx.addIssue({ code: 'custom', path: ['lines', i, key], message: `same ${what} as lines.${other}` });
+        seen.set(line[key], i);
+      });
+    }
+    const pool = config.terminalListener;
+    if (pool) {
+      const [from, to] = [parseInt(pool.addressFrom, 16), parseInt(pool.addressTo, 16)];
+      if (from > to) ctx.addIssue({ code: 'custom', path: ['terminalListener', 'addressTo'], message: `must not be below addressFrom ${pool.addressFrom}` });
+      // A TCP terminal handed a modem line's address would get that line's responses.
+      config.lines.forEach((line, i) => {
+        const a = parseInt(line.address, 16);
+        if (a >= from && a <= to) {
+          ctx.addIssue({ code: 'custom', path: ['lines', i, 'address'], message: `${line.address} is in the terminal listener's addresses ${pool.addressFrom}-${pool.addressTo}` });
+        }
+      });
+    }
+    const hostNames = new Map<string, number>();
+    config.hosts.forEach((host, i) => {
+      const other = hostNames.get(host.name);
+      if (other !== undefined) ctx.addIssue({ code: 'custom', path: ['hosts', i, 'name'], message: `same name as hosts.${other}` });
+      hostNames.set(host.name, i);
     });
     const defaults = config.hosts.filter((h) => h.default).length;
     if (defaults > 1) ctx.addIssue({ code: 'custom', path: ['hosts'], message: 'at most one host may be the default' });

@@ -124,4 +124,52 @@ describe('cli end to end: sim platform, sim modem, run, sim pos as separate proc
     assert.match(r.stderr, /lines\.1\.modem: must name a profile/);
     assert.match(r.stderr, /hosts\.0\.links: .*R-CONN-1/);
   });
+
+  it('R-MSG-1: check-config refuses what would cross responses or fight over a port: line addresses inside the terminal listener\'s pool, shared serial ports and names, duplicate host names, an empty pool', async () => {
+    const bad = path.join(dir, 'crossed.json');
+    const links = [
+      { host: '10.0.0.1', port: 5001 },
+      { host: '10.0.0.2', port: 5001 },
+    ];
+    writeFileSync(
+      bad,
+      JSON.stringify({
+        lines: [
+          { name: 'a', port: '/dev/ttyUSB0', address: '8001', dnis: '61651108' },
+          { name: 'a', port: '/dev/ttyUSB0', address: '0002', dnis: '61651108' },
+        ],
+        hosts: [
+          { name: 'cups', default: true, links },
+          { name: 'cups', nii: ['0005'], links },
+        ],
+        terminalListener: { host: '0.0.0.0', port: 7000, allow: ['10.0.0.0/8'], addressFrom: '8000', addressTo: '80FF' },
+      }),
+    );
+    const r = await runCli(['check-config', bad]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /lines\.0\.address: 8001 is in the terminal listener's addresses 8000-80FF/);
+    assert.match(r.stderr, /lines\.1\.port: same serial port as lines\.0/);
+    assert.match(r.stderr, /lines\.1\.name: same name as lines\.0/);
+    assert.match(r.stderr, /hosts\.1\.name: same name as hosts\.0/);
+
+    const empty = path.join(dir, 'empty-pool.json');
+    writeFileSync(empty, JSON.stringify({ hosts: [{ name: 'cups', default: true, links }], terminalListener: { host: '0.0.0.0', port: 7000, allow: ['10.0.0.0/8'], addressFrom: '80FF', addressTo: '8000' } }));
+    const e = await runCli(['check-config', empty]);
+    assert.equal(e.code, 2);
+    assert.match(e.stderr, /terminalListener\.addressTo: must not be below addressFrom 80FF/);
+  });
+
+  it('check-config: a modem profile that does not exist is named by its key path, with the profiles there are', async () => {
+    const bad = path.join(dir, 'no-profile.json');
+    writeFileSync(
+      bad,
+      JSON.stringify({
+        lines: [{ name: 'a', port: '/dev/ttyUSB0', address: '0001', dnis: '61651108', modem: 'usr-courier' }],
+        hosts: [{ name: 'cups', default: true, links: [{ host: '10.0.0.1', port: 5001 }, { host: '10.0.0.2', port: 5001 }] }],
+      }),
+    );
+    const r = await runCli(['check-config', bad]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /BAD_CONFIG: .*lines\.0\.modem: no modem profile usr-courier \(there are conexant-usb, emulator, generic, silabs\)/);
+  });
 });
