@@ -73,4 +73,16 @@ describe('cli: nacbridge sim platform', () => {
     assert.match(r.stderr, /terminals\.0\.tmk: tmk must be 16 or 32 or 48 hex digits/);
     assert.equal(r.stderr.trim().split('\n').length, 1);
   });
+
+  it('a terminal ID or a card listed twice is a config error naming the second entry, never printing the card number', async () => {
+    const config = path.join(dir, 'twice.json');
+    const terminal = { terminalId: '12345678', merchantId: '123456789012345', tmk: '0123456789ABCDEFFEDCBA9876543210' };
+    const card = { pan: '6212142000000000012', pin: '123456', balance: '000000100000' };
+    writeFileSync(config, JSON.stringify({ listen: [{ host: '127.0.0.1', port: 0, allow: ['127.0.0.1'] }], terminals: [terminal, terminal], cards: [card, card] }));
+    const r = await runCli(['sim', 'platform', '--config', config]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /terminals\.1\.terminalId: same terminal ID as entry 0/);
+    assert.match(r.stderr, /cards\.1\.pan: same card number as entry 0/);
+    assert.ok(!r.stderr.includes(card.pan), 'no full PAN in the error');
+  });
 });

@@ -78,7 +78,21 @@ export const platformConfigSchema = z
     acquirer: z.string().regex(/^\d{1,11}$/).default('48615840'),
     faults: z.array(faultSchema).default([]),
   })
-  .strict();
+  .strict()
+  .superRefine((config, ctx) => {
+    // Keys and cards are looked up by these: a second entry would be silently shadowed.
+    const unique = (list: string[], path: (i: number) => (string | number)[], what: string) => {
+      const seen = new Map<string, number>();
+      list.forEach((value, i) => {
+        const first = seen.get(value);
+        if (first !== undefined) ctx.addIssue({ code: 'custom', path: path(i), message: `same ${what} as entry ${first}` });
+        else seen.set(value, i);
+      });
+    };
+    unique(config.terminals.map((t) => t.terminalId), (i) => ['terminals', i, 'terminalId'], 'terminal ID');
+    // The message names the entry, never the card number.
+    unique(config.cards.map((c) => c.pan), (i) => ['cards', i, 'pan'], 'card number');
+  });
 
 export type PlatformConfig = z.infer<typeof platformConfigSchema>;
 export type FaultRule = z.infer<typeof faultSchema>;
