@@ -79,6 +79,33 @@ export function nacRegistry(nac: Nac): Registry {
       ...Object.entries(h.counters.dropped).map(([reason, n]) => [{ host: h.config.name, outcome: `dropped:${reason}` }, n ?? 0] as [Record<'host' | 'outcome', string>, number]),
     ]),
   );
+  fromCounters('nacbridge_frames_rejected_total', 'Terminal frames never relayed, by reason (bad-frame, no-route)', ['reason'] as const, () =>
+    Object.entries(nac.relay.counters.rejected).map(([reason, n]) => [{ reason }, n ?? 0]),
+  );
+  fromCounters('nacbridge_line_retries_total', 'Failed port opens and modem inits, each retried with backoff', ['line', 'kind'] as const, () =>
+    nac.lines.flatMap((l) => [
+      [{ line: l.line.name, kind: 'reopen' }, l.line.counters.reopens] as [Record<'line' | 'kind', string>, number],
+      [{ line: l.line.name, kind: 'reinit' }, l.line.counters.reinits] as [Record<'line' | 'kind', string>, number],
+    ]),
+  );
+  const listener = nac.listener;
+  if (listener) {
+    fromCounters('nacbridge_terminal_connections_total', 'TCP terminal connections: accepted, refused by the allow-list, or with no line address left', ['outcome'] as const, () => [
+      [{ outcome: 'accepted' }, listener.counters.calls],
+      [{ outcome: 'refused' }, listener.counters.refused],
+      [{ outcome: 'no-address' }, listener.counters.poolExhausted],
+    ]);
+  }
+  new Gauge({
+    name: 'nacbridge_line_state',
+    help: 'Line state: 1 for the state the line is in',
+    labelNames: ['line', 'state'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const l of nac.lines) this.set({ line: l.line.name, state: l.line.state }, 1);
+    },
+  });
   new Gauge({
     name: 'nacbridge_link_up',
     help: 'Link state: 1 up, 0 otherwise',

@@ -1,13 +1,18 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { get } from 'node:http';
+import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { binary2, encodeLengthPrefixed } from '../../src/codec/length-prefix';
 import { NacbridgeError } from '../../src/errors';
 import { MessageCodec } from '../../src/iso8583/codec';
 import { unionpayPos } from '../../src/iso8583/specs/unionpay-pos';
+import { nacConfigSchema } from '../../src/nac/config';
+import { Nac } from '../../src/nac/nac';
 import { startStatusServer } from '../../src/nac/observability';
 import { FrameTrace } from '../../src/nac/trace';
+import { LoopbackPlatform } from '../../tools/bench/loopback-platform';
 import { BENCH_CARD, BENCH_TMK, startSimBench, type SimBench } from '../../tools/sim-bench/bench';
 import { until } from '../support/wait';
 
@@ -57,10 +62,54 @@ describe('NAC observability: /metrics, /status, --trace, graceful drain', functi
       assert.match(text, /nacbridge_link_up\{host="cups",link="cups-1",state="up"\} 1/);
       assert.match(text, /nacbridge_relay_latency_seconds_count\{host="cups"\} 2/);
       assert.match(text, /nacbridge_keepalives_total\{link="cups-1",direction="sent"\} 0/);
+      assert.match(text, /nacbridge_line_state\{line="line1",state="connected"\} 1/);
+      assert.match(text, /nacbridge_line_retries_total\{line="line1",kind="reopen"\} 0/);
+      assert.doesNotMatch(text, /nacbridge_terminal_connections_total/, 'no terminal listener configured');
       assert.equal((await fetch(status.port, '/nope')).status, 404);
       assert.ok(!text.includes(BENCH_CARD.pan) && !text.includes(BENCH_TMK));
     } finally {
       await status.close();
+    }
+  });
+
+  it('/metrics counts TCP terminals accepted, refused by the allow-list and left without a line address, and frames never relayed', async () => {
+    const platform = new LoopbackPlatform();
+    const ports = await platform.start();
+    const nac = new Nac(
+      nacConfigSchema.parse({
+        hosts: [{ name: 'cups', default: true, allowSingleLink: true, links: ports.map((port) => ({ host: '127.0.0.1', port })) }],
+        // One line address only: a second terminal at the same time has none.
+        terminalListener: { host: '127.0.0.1', port: 0, allow: ['127.0.0.1'], addressFrom: '8001', addressTo: '8001' },
+      }),
+    );
+    const sockets: Socket[] = [];
+    const open = (localAddress: string) =>
+      new Promise<Socket>((resolve) => {
+        const s = connect({ host: '127.0.0.1', port: nac.listener?.boundPort ?? 0, localAddress }, () => resolve(s));
+        s.on('error', () => undefined);
+        sockets.push(s);
+      });
+    await nac.start();
+    const status = await startStatusServer(nac, '127.0.0.1', 0);
+    try {
+      const first = await open('127.0.0.1');
+      await until(() => (nac.listener?.counters.calls ?? 0) === 1, 'first terminal accepted');
+      await open('127.0.0.1');
+      await open('127.0.0.2');
+      await until(() => (nac.listener?.counters.poolExhausted ?? 0) === 1 && (nac.listener?.counters.refused ?? 0) === 1, 'both turned away');
+      // Three bytes: no room for a TPDU, so nothing to route.
+      first.write(encodeLengthPrefixed(binary2, Buffer.from('600003', 'hex')));
+      await until(() => (nac.relay.counters.rejected['bad-frame'] ?? 0) === 1, 'the short frame rejected');
+      const text = (await fetch(status.port, '/metrics')).body;
+      assert.match(text, /nacbridge_terminal_connections_total\{outcome="accepted"\} 1/);
+      assert.match(text, /nacbridge_terminal_connections_total\{outcome="refused"\} 1/);
+      assert.match(text, /nacbridge_terminal_connections_total\{outcome="no-address"\} 1/);
+      assert.match(text, /nacbridge_frames_rejected_total\{reason="bad-frame"\} 1/);
+    } finally {
+      for (const s of sockets) s.destroy();
+      await status.close();
+      await nac.close();
+      await platform.close();
     }
   });
 
