@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { InvalidArgumentError } from 'commander';
 import { hostPort, listenPort, wholeNumber } from '../../src/cli/options';
 import { runCli } from '../support/cli';
-import { CliProcess } from '../support/process';
+import { failsToStart } from '../support/process';
 
 describe('cli: numeric and address options', () => {
   it('wholeNumber takes plain decimal digits within its range and nothing else', () => {
@@ -67,24 +67,12 @@ describe('cli: simulators whose port or pty cannot be had', function () {
   });
   after(() => new Promise<void>((resolve) => holder.close(() => resolve())));
 
-  /** Runs a command that must fail at start: exit 2 within 5 s (nothing left holding it open), one line on stderr. */
-  async function failsToStart(args: string[]): Promise<string> {
-    const cli = new CliProcess(args, { PAD_TMK: '0123456789ABCDEF0123456789ABCDEF' });
-    try {
-      assert.equal(await cli.exitedWithin(5000), 2, cli.stderr);
-      assert.doesNotMatch(cli.stderr, /Unhandled|    at /, 'no stack trace');
-      return cli.stderr;
-    } finally {
-      await cli.stop();
-    }
-  }
-
   it('sim modem and sim pinpad on a serial-side port that is taken: exit 2 naming the address (it was an unhandled error)', async () => {
     for (const args of [
       ['sim', 'modem', '--tcp', String(taken)],
       ['sim', 'pinpad', '--tcp', String(taken), '--master-env', 'PAD_TMK'],
     ]) {
-      assert.match(await failsToStart(args), new RegExp(`EADDRINUSE.*127\\.0\\.0\\.1:${taken}`), args.join(' '));
+      assert.match(await failsToStart(args, { PAD_TMK: '0123456789ABCDEF0123456789ABCDEF' }), new RegExp(`EADDRINUSE.*127\\.0\\.0\\.1:${taken}`), args.join(' '));
     }
   });
 

@@ -7,6 +7,7 @@ import type { FramedConnection } from '../../src/link/framed-connection';
 import { Link, type LinkOptions } from '../../src/link/link';
 import { checkLinkHosts } from '../../src/link/link-group';
 import { LinkServer, type LinkServerOptions } from '../../src/link/server';
+import { freePort } from '../../tools/free-port';
 import { nextEvent, until } from '../support/wait';
 
 const SECOND = 1000;
@@ -254,9 +255,7 @@ describe('link: one duplex long connection', () => {
         await new Promise<void>((resolve, reject) => s.once('error', reject).listen(port, '127.0.0.1', () => resolve()));
         return s;
       };
-      const first = await listenOn(0);
-      const firstPort = (first.address() as { port: number }).port;
-      await new Promise<void>((resolve) => first.close(() => resolve()));
+      const firstPort = await freePort();
       const holder = await listenOn(0);
       const takenPort = (holder.address() as { port: number }).port;
       try {

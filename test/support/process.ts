@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { CLI } from './cli';
 
@@ -48,5 +49,20 @@ export class CliProcess {
   async stop(): Promise<number | null> {
     if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGTERM');
     return this.exited;
+  }
+}
+
+/**
+ * Runs a command that must fail at start: exit 2 within 5 s (so nothing it opened is left holding
+ * it open) and no stack trace; returns its stderr for the caller's own checks.
+ */
+export async function failsToStart(args: string[], env: NodeJS.ProcessEnv = {}): Promise<string> {
+  const cli = new CliProcess(args, env);
+  try {
+    assert.equal(await cli.exitedWithin(5000), 2, cli.stderr);
+    assert.doesNotMatch(cli.stderr, /Unhandled|    at /, 'no stack trace');
+    return cli.stderr;
+  } finally {
+    await cli.stop();
   }
 }

@@ -21,6 +21,7 @@ import { connect, createServer, type Socket } from 'node:net';
 import { availableParallelism, tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { binary2, encodeLengthPrefixed, LengthPrefixedDecoder } from '../../src/codec/length-prefix';
+import { freePort } from '../free-port';
 import { echoResponse } from './loopback-platform';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 1);
@@ -162,15 +163,6 @@ async function waitForLine(child: ChildProcess, out: { text: string }, pattern: 
     if (Date.now() > deadline) throw new Error(`no ${pattern} within ${ms} ms: ${out.text}`);
     await new Promise((r) => setTimeout(r, 10));
   }
-}
-
-/** A port nothing listens on right now: socat cannot report a port it picked itself. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 /** Whether something accepts on `port` within `ms`, polling; false at once if `child` exits. */
