@@ -3,7 +3,7 @@ import { SerialPort } from 'serialport';
 import { ConfigError, loadConfigFile } from '../config/load';
 import { configWarnings, nacConfigSchema, type NacConfig } from '../nac/config';
 import { Nac } from '../nac/nac';
-import { startStatusServer } from '../nac/observability';
+import { startStatusServer, type StatusServer } from '../nac/observability';
 import { FrameTrace } from '../nac/trace';
 import { MessageCodec } from '../iso8583/codec';
 import { unionpayPos } from '../iso8583/specs/unionpay-pos';
@@ -47,7 +47,7 @@ export function registerNacCommands(program: Command): void {
       for (const [name, route] of nac.relay.hosts) {
         route.group.on('link-state', (link, state, reason) => process.stdout.write(`host ${name} link ${link.name} ${state}${reason ? ` (${reason})` : ''}\n`));
       }
-      let status: Awaited<ReturnType<typeof startStatusServer>> | null;
+      let status: StatusServer | null;
       try {
         await nac.start();
         status = config.status ? await startStatusServer(nac, config.status.host, config.status.port) : null;

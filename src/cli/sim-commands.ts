@@ -29,6 +29,22 @@ function acceptModemCommands(sim: ModemSim): () => void {
   return () => lines.close();
 }
 
+/** `sim pos` options as commander hands them over, parsed values included. */
+interface PosOptions {
+  dial?: HostPort;
+  tcp?: HostPort;
+  terminalId: string;
+  merchantId: string;
+  tmkEnv?: string;
+  tmkFile?: string;
+  keyMode?: string;
+  mac?: string;
+  pan: string;
+  pinEnv?: string;
+  script: string;
+  timeout: number;
+}
+
 export function registerSimCommands(program: Command): Command {
   const sim = program.command('sim').description('simulators of the other parties');
   sim
@@ -95,11 +111,9 @@ export function registerSimCommands(program: Command): Command {
     .option('--pin-env <var>', 'environment variable holding the PIN (PINs never come from the command line)')
     .option('--script <steps>', 'signon, echo, balance, sale:AMOUNT, void, settle', 'signon,sale:100,void')
     .option('--timeout <seconds>', 'response timeout', wholeNumber(1), 60)
-    .action(async (options: Record<string, unknown>) => {
-      const { dial, tcp, timeout, ...rest } = options as { dial?: HostPort; tcp?: HostPort; timeout: number } & Record<string, unknown>;
-      const o = rest as Record<string, string | undefined>;
-      const target = dial ?? tcp;
-      if ((dial === undefined) === (tcp === undefined) || target === undefined) throw new UsageError('give exactly one of --dial HOST:PORT or --tcp HOST:PORT');
+    .action(async (o: PosOptions) => {
+      const target = o.dial ?? o.tcp;
+      if ((o.dial === undefined) === (o.tcp === undefined) || target === undefined) throw new UsageError('give exactly one of --dial HOST:PORT or --tcp HOST:PORT');
       if ((o.tmkEnv === undefined) === (o.tmkFile === undefined)) throw new UsageError('give the TMK with exactly one of --tmk-env or --tmk-file');
       const tmkHex = o.tmkEnv !== undefined ? process.env[o.tmkEnv] : readFileSync(o.tmkFile as string, 'utf8');
       if (!tmkHex) throw new UsageError(`TMK ${o.tmkEnv ?? o.tmkFile} is empty`);
@@ -110,18 +124,18 @@ export function registerSimCommands(program: Command): Command {
       const pin = o.pinEnv !== undefined ? process.env[o.pinEnv] : undefined;
       const results = await runPos(
         {
-          via: dial !== undefined ? 'dial' : 'tcp',
+          via: o.dial !== undefined ? 'dial' : 'tcp',
           host: target.host,
           port: target.port,
-          terminalId: o.terminalId as string,
-          merchantId: o.merchantId as string,
+          terminalId: o.terminalId,
+          merchantId: o.merchantId,
           tmk: SecretKey.fromHex(tmkHex.trim(), 'TMK'),
           keyMode,
           macAlgorithm: mac,
-          card: { pan: o.pan as string, pin },
-          responseTimeoutMs: timeout * 1000,
+          card: { pan: o.pan, pin },
+          responseTimeoutMs: o.timeout * 1000,
         },
-        parseScript(o.script ?? ''),
+        parseScript(o.script),
       );
       for (const r of results) process.stdout.write(`${r.step.padEnd(14)} 39=${r.responseCode.padEnd(3)} ${r.macOk ? 'MAC ok' : 'MAC FAILED'}${r.note ? `  ${r.note}` : ''}\n`);
       if (results.some((r) => r.responseCode !== '00' || !r.macOk)) process.exitCode = EXIT_MISMATCH;

@@ -21,12 +21,9 @@ export class FrameTrace {
 
   /** Opens (appends to) `file`; a path that cannot be written is a TRACE_UNWRITABLE error. */
   static async open(file: string, relay: Relay, codec: MessageCodec, onFailure: (error: Error) => void = () => undefined): Promise<FrameTrace> {
-    let handle;
-    try {
-      handle = await open(file, 'a');
-    } catch (e) {
-      throw new NacbridgeError('TRACE_UNWRITABLE', `cannot open the trace file: ${(e as Error).message}`, { file });
-    }
+    const handle = await open(file, 'a').catch((e: Error) => {
+      throw new NacbridgeError('TRACE_UNWRITABLE', `cannot open the trace file: ${e.message}`, { file });
+    });
     return new FrameTrace(handle.createWriteStream(), relay, codec, onFailure);
   }
 
