@@ -23,13 +23,15 @@ export async function createPtyPair(dir: string, name: string): Promise<PtyPair>
   });
   let failed: NodeJS.ErrnoException | null = null;
   child.on('error', (e) => (failed = e));
-  // socat says why it failed on stderr ("... E symlink(...): No such file or directory").
+  // socat says why it failed on stderr ("... E symlink(...): No such file or directory"); 'close'
+  // comes once that stream has ended, where 'exit' may come before its last bytes.
   let said = '';
   child.stderr?.setEncoding('utf8').on('data', (text: string) => (said += text));
+  const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
   const deadline = Date.now() + 5000;
   while (!(existsSync(nacPath) && existsSync(modemPath))) {
     if (failed || child.exitCode !== null) {
-      await new Promise((r) => setImmediate(r)); // the rest of socat's stderr
+      if (!failed) await closed;
       throw new NacbridgeError('PTY_FAILED', `socat could not make a pty pair in ${dir}: ${whySocatFailed(failed, child.exitCode, said)}`);
     }
     if (Date.now() > deadline) {
