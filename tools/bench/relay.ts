@@ -284,19 +284,23 @@ async function run(started: Started): Promise<void> {
     }),
   );
   // BENCH_NAC_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the NAC under load.
-  const nodeArgs = (process.env.BENCH_NAC_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
-  const startNac = async (cli: string): Promise<{ child: ChildProcess; port: number }> => {
-    const child = spawn(process.execPath, [...nodeArgs, cli, 'run', '--config', config], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const nodeArgs = (variable: string) => (process.env[variable] ?? '').split(' ').filter((a) => a !== '');
+  const startNac = async (cli: string, args: string[]): Promise<{ child: ChildProcess; port: number }> => {
+    const child = spawn(process.execPath, [...args, cli, 'run', '--config', config], { stdio: ['ignore', 'pipe', 'ignore'] });
     started.children.push(child);
     const out = collect(child);
     const port = Number((await waitForLine(child, out, /terminals on 127\.0\.0\.1:(\d+)/))[1]);
     await waitForLine(child, out, /link cups-1 up[\s\S]*link cups-2 up|link cups-2 up[\s\S]*link cups-1 up/);
     return { child, port };
   };
-  const { child: nac, port: nacPort } = await startNac(CLI);
-  // BENCH_NAC_B=<another checkout>/dist/src/cli/main.js runs that build beside this one, as 'nac B':
-  // an A/B comparison in the same run, which separate runs on this VM cannot give.
-  const nacB = process.env.BENCH_NAC_B ? await startNac(path.resolve(process.env.BENCH_NAC_B)) : null;
+  const { child: nac, port: nacPort } = await startNac(CLI, nodeArgs('BENCH_NAC_NODE_ARGS'));
+  // BENCH_NAC_B=<another checkout>/dist/src/cli/main.js runs that build beside this one, as 'nac B',
+  // and BENCH_NAC_B_NODE_ARGS runs it (or this build) with other node options: an A/B comparison
+  // in the same run, which separate runs on this VM cannot give.
+  const nacB =
+    process.env.BENCH_NAC_B || process.env.BENCH_NAC_B_NODE_ARGS
+      ? await startNac(path.resolve(process.env.BENCH_NAC_B ?? CLI), nodeArgs('BENCH_NAC_B_NODE_ARGS'))
+      : null;
   const { child: socat, port: socatPort } = await startSocat(direct.port, started.children);
   const pipe = spawn(process.execPath, [path.join(__dirname, 'node-pipe.js'), String(direct.port)], { stdio: ['ignore', 'pipe', 'ignore'] });
   started.children.push(pipe);
