@@ -231,6 +231,14 @@ function summarize(results: Result[], direct: Result[], cpuMicrosTotal: number |
   };
 }
 
+/**
+ * Rounds in which a relay's added p99 was within the target of 2x socat's in the same round. The
+ * median hides how steady a ratio is; on this VM a 1-terminal p99 swings with the host's noise.
+ */
+function roundsWithinTarget(results: Result[], socat: Result[], direct: Result[]): number {
+  return results.filter((r, i) => r.p99 - direct[i].p99 <= 2 * (socat[i].p99 - direct[i].p99)).length;
+}
+
 const us = (x: number, width = 8) => x.toFixed(0).padStart(width);
 const ratio = (a: number, b: number) => (b > 0 ? (a / b).toFixed(2) : 'n/a').padStart(6);
 
@@ -352,6 +360,10 @@ async function run(started: Started): Promise<void> {
       paths.map((p, i) => [p.name, summarize(results.get(p.name) as Result[], direct, p.pid === null ? null : cpuMicros(p.pid) - cpuBefore[i])]),
     );
     printRows(n, rows);
+    const within = paths
+      .filter((p) => p.name !== 'socat' && p.name !== 'direct')
+      .map((p) => `${p.name} ${roundsWithinTarget(results.get(p.name) as Result[], results.get('socat') as Result[], direct)}/${rounds}`);
+    console.log(`${''.padStart(9)} (rounds with added p99 within 2x socat's: ${within.join(', ')})`);
     // Steal is CPU time the hypervisor gave to other guests: the one noise source this VM can name.
     const steal = stealMs() - blockStealBefore;
     const share = (100 * steal) / ((Date.now() - blockStarted) * availableParallelism());
