@@ -1,4 +1,5 @@
 import { createServer, type Server, type Socket } from 'node:net';
+import { listenTcp } from '../src/link/listen';
 import { openSerialLine, type SerialLine } from '../src/serial/port';
 import { createPtyPair } from './modem-sim/pty';
 
@@ -41,15 +42,7 @@ export async function serveSerialSide(spec: SerialSideSpec, onSide: (side: ByteS
     socket.on('error', () => undefined);
     onSide(socket);
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(spec.port, spec.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const a = server.address();
-  const port = typeof a === 'object' && a !== null ? a.port : spec.port;
+  const port = await listenTcp(server, spec.port, spec.host);
   return {
     path: `tcp://${spec.host}:${port}`,
     async close() {

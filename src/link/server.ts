@@ -5,6 +5,7 @@ import { systemClock, type Clock } from '../clock';
 import { lengthPrefix, DEFAULT_MAX_FRAME_LENGTH, type FramingName } from '../codec/length-prefix';
 import { AllowList } from './allow-list';
 import { FramedConnection, normalizeAddress, type CloseReason } from './framed-connection';
+import { listenTcp } from './listen';
 
 const log = createDebug('nacbridge:server');
 
@@ -91,20 +92,12 @@ export class LinkServer extends EventEmitter<LinkServerEvents> {
       const listener: Listener = { spec, allow, server, port: spec.port, current: null };
       server.on('connection', (socket) => this.onConnection(listener, socket));
       try {
-        await new Promise<void>((resolve, reject) => {
-          server.once('error', reject);
-          server.listen(spec.port, spec.host, () => {
-            server.off('error', reject);
-            resolve();
-          });
-        });
+        listener.port = await listenTcp(server, spec.port, spec.host);
       } catch (e) {
         // All ports or none: the ports bound so far would keep the process alive after the error.
         await this.close();
         throw e;
       }
-      const address = server.address();
-      listener.port = typeof address === 'object' && address !== null ? address.port : spec.port;
       this.bound.push(listener);
       log('%s listening on %s:%d, allowing %s', this.name, spec.host, listener.port, spec.allow.join(', '));
     }

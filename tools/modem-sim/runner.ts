@@ -1,5 +1,6 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { ModemEmulator, type CallerIdFormat, type EmulatorOptions } from './emulator';
+import { listenTcp } from '../../src/link/listen';
 import { serveSerialSide, type SerialSideSpec } from '../serial-side';
 
 /**
@@ -50,21 +51,14 @@ export async function startModemSim(o: ModemSimOptions): Promise<ModemSim> {
     }
     m.ring({ number: o.callerId.number, format: o.callerId.format }, socket);
   });
+  let posPort: number;
   try {
-    await new Promise<void>((resolve, reject) => {
-      posServer.once('error', reject);
-      posServer.listen(o.pos.port, o.pos.host, () => {
-        posServer.off('error', reject);
-        resolve();
-      });
-    });
+    posPort = await listenTcp(posServer, o.pos.port, o.pos.host);
   } catch (error) {
     // The serial side is already up: close it, or it holds the process open after the error.
     for (const close of closers) await close();
     throw error;
   }
-  const a = posServer.address();
-  const posPort = typeof a === 'object' && a !== null ? a.port : o.pos.port;
   closers.unshift(
     () =>
       new Promise<void>((resolve) => {
