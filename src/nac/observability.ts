@@ -151,13 +151,13 @@ export function nacStatus(nac: Nac): unknown {
   };
 }
 
-/** The HTTP endpoint of config `status`: GET /metrics and GET /status. */
 /** The running /metrics and /status endpoint. */
 export interface StatusServer {
   port: number;
   close(): Promise<void>;
 }
 
+/** The HTTP endpoint of config `status`: GET /metrics and GET /status. */
 export async function startStatusServer(nac: Nac, host: string, port: number): Promise<StatusServer> {
   const registry = nacRegistry(nac);
   const server: Server = createServer((req, res) => {

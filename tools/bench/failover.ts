@@ -8,6 +8,7 @@
 import { connect, type Socket } from 'node:net';
 import { nacConfigSchema } from '../../src/nac/config';
 import { Nac } from '../../src/nac/nac';
+import type { LinkGroup } from '../../src/link/link-group';
 import { encodeLengthPrefixed, binary2, LengthPrefixedDecoder } from '../../src/codec/length-prefix';
 import { LoopbackPlatform } from './loopback-platform';
 
@@ -55,6 +56,7 @@ async function main(): Promise<void> {
   let kills = 0;
   let killer: NodeJS.Timeout | undefined;
   let nac: Nac | undefined;
+  let group: LinkGroup | undefined;
   // Stopped however the run ends: a failed run must not leave the NAC, the platform or the killer
   // holding the process open.
   try {
@@ -65,7 +67,7 @@ async function main(): Promise<void> {
         terminalListener: { host: '127.0.0.1', port: 0, allow: ['127.0.0.1'], addressFrom: '8001', addressTo: '8FFF' },
       }),
     );
-    const group = [...nac.relay.hosts.values()][0].group;
+    group = [...nac.relay.hosts.values()][0].group;
     await nac.start();
     while (group.upLinks.length < 2) await new Promise((r) => setTimeout(r, 5));
     killer = setInterval(() => {
@@ -95,7 +97,6 @@ async function main(): Promise<void> {
   console.log(`NAC dropped:        ${nacDropped}   ${JSON.stringify({ ...relay.dropped, ...relay.rejected })}`);
   console.log(`lost:               ${lost}   (timed out at a terminal, never counted as dropped by the NAC; target 0)`);
   console.log(`NAC books:          ${unrelayed} sent but neither relayed nor rejected, ${unsettled} relayed but neither answered nor dropped (target 0 and 0)`);
-  const group = [...nac.relay.hosts.values()][0].group;
   console.log(`NAC relay:          ${JSON.stringify(relay)}`);
   console.log(`link group:         ${JSON.stringify(group.counters)}`);
   console.log(`link reconnects:    ${group.links.map((l) => `${l.name} ${l.counters.connects - 1}`).join(', ')}`);
