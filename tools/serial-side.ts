@@ -42,7 +42,9 @@ export async function serveSerialSide(spec: SerialSideSpec, onSide: (side: ByteS
     socket.on('error', () => undefined);
     onSide(socket);
   });
-  const port = await listenTcp(server, spec.port, spec.host);
+  const port = await listenTcp(server, spec.port, spec.host, (error) =>
+    process.stderr.write(`serial side on ${spec.host}:${spec.port}: accept failed (${error.message}); still listening\n`),
+  );
   return {
     path: `tcp://${spec.host}:${port}`,
     async close() {

@@ -35,6 +35,8 @@ export type RefusalReason = 'not-allowed' | 'port-busy';
 
 export interface ServerCounters {
   accepted: number;
+  /** Connections the system failed to accept; the port goes on listening. */
+  acceptErrors: number;
   refused: Record<RefusalReason, number>;
   replaced: number;
   closed: Partial<Record<CloseReason, number>>;
@@ -63,7 +65,7 @@ interface Listener {
  */
 export class LinkServer extends EventEmitter<LinkServerEvents> {
   readonly name: string;
-  readonly counters: ServerCounters = { accepted: 0, refused: { 'not-allowed': 0, 'port-busy': 0 }, replaced: 0, closed: {} };
+  readonly counters: ServerCounters = { accepted: 0, acceptErrors: 0, refused: { 'not-allowed': 0, 'port-busy': 0 }, replaced: 0, closed: {} };
   private readonly options: LinkServerOptions;
   private readonly clock: Clock;
   private readonly bound: Listener[] = [];
@@ -92,7 +94,10 @@ export class LinkServer extends EventEmitter<LinkServerEvents> {
       const listener: Listener = { spec, allow, server, port: spec.port, current: null };
       server.on('connection', (socket) => this.onConnection(listener, socket));
       try {
-        listener.port = await listenTcp(server, spec.port, spec.host);
+        listener.port = await listenTcp(server, spec.port, spec.host, (error) => {
+          this.counters.acceptErrors++;
+          log('%s port %d: accept failed (%s); still listening', this.name, listener.port, error.message);
+        });
       } catch (e) {
         // All ports or none: the ports bound so far would keep the process alive after the error.
         await this.close();

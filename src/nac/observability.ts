@@ -1,7 +1,11 @@
 import { createServer, type Server } from 'node:http';
+import createDebug from 'debug';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { NacbridgeError } from '../errors';
+import { listenTcp } from '../link/listen';
 import type { Nac } from './nac';
+
+const log = createDebug('nacbridge:status');
 
 /**
  * What a field box shows from afar: /metrics in Prometheus format and /status as JSON. Counters
@@ -90,10 +94,11 @@ export function nacRegistry(nac: Nac): Registry {
   );
   const listener = nac.listener;
   if (listener) {
-    fromCounters('nacbridge_terminal_connections_total', 'TCP terminal connections: accepted, refused by the allow-list, or with no line address left', ['outcome'] as const, () => [
+    fromCounters('nacbridge_terminal_connections_total', 'TCP terminal connections: accepted, refused by the allow-list, with no line address left, or failed in the system\'s accept', ['outcome'] as const, () => [
       [{ outcome: 'accepted' }, listener.counters.calls],
       [{ outcome: 'refused' }, listener.counters.refused],
       [{ outcome: 'no-address' }, listener.counters.poolExhausted],
+      [{ outcome: 'accept-error' }, listener.counters.acceptErrors],
     ]);
   }
   new Gauge({
@@ -183,13 +188,28 @@ export async function startStatusServer(nac: Nac, host: string, port: number): P
     res.writeHead(404, { 'content-type': 'text/plain' });
     res.end('try /metrics or /status\n');
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (e) => reject(new NacbridgeError('STATUS_LISTEN', `status endpoint cannot listen: ${e.message}`, { host, port })));
-    server.listen(port, host, () => resolve());
+  let acceptErrors = 0;
+  new Counter({
+    name: 'nacbridge_status_accept_errors_total',
+    help: 'Connections to this endpoint that the system failed to accept',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(acceptErrors);
+    },
   });
-  const a = server.address();
+  const onAcceptError = (error: Error) => {
+    acceptErrors++;
+    log('status endpoint: accept failed (%s); still listening', error.message);
+  };
+  let bound: number;
+  try {
+    bound = await listenTcp(server, port, host, onAcceptError);
+  } catch (e) {
+    throw new NacbridgeError('STATUS_LISTEN', `status endpoint cannot listen: ${(e as Error).message}`, { host, port });
+  }
   return {
-    port: typeof a === 'object' && a !== null ? a.port : port,
+    port: bound,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

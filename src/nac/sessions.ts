@@ -6,6 +6,7 @@ import type { DecodeEvent } from '../codec/decoder';
 import { binary2 } from '../codec/length-prefix';
 import { AllowList } from '../link/allow-list';
 import { FramedConnection, normalizeAddress } from '../link/framed-connection';
+import { listenTcp } from '../link/listen';
 import type { Call, ModemLine } from '../modem/line';
 import type { Relay, TerminalSession } from './relay';
 
@@ -104,7 +105,8 @@ export interface TerminalListenerOptions {
  * from the pool and shares the relay with the modem lines.
  */
 export class TerminalListener {
-  readonly counters = { ...zero(), refused: 0, poolExhausted: 0 };
+  /** acceptErrors: connections the system failed to accept (the listener goes on listening). */
+  readonly counters = { ...zero(), refused: 0, poolExhausted: 0, acceptErrors: 0 };
   private server: Server | null = null;
   private readonly free: string[] = [];
   private readonly open = new Set<FramedConnection>();
@@ -169,12 +171,10 @@ export class TerminalListener {
       socket.resume();
     });
     this.server = server;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.o.port, this.o.host, () => resolve());
+    this.boundPort = await listenTcp(server, this.o.port, this.o.host, (error) => {
+      this.counters.acceptErrors++;
+      log('terminal listener: accept failed (%s); still listening', error.message);
     });
-    const a = server.address();
-    this.boundPort = typeof a === 'object' && a !== null ? a.port : this.o.port;
   }
 
   async close(): Promise<void> {

@@ -8,6 +8,7 @@ import { Link, type LinkOptions } from '../../src/link/link';
 import { checkLinkHosts } from '../../src/link/link-group';
 import { LinkServer, type LinkServerOptions } from '../../src/link/server';
 import { freePort } from '../../tools/free-port';
+import { failOneAccept } from '../support/accept-failure';
 import { nextEvent, until } from '../support/wait';
 
 const SECOND = 1000;
@@ -291,6 +292,16 @@ describe('link: one duplex long connection', () => {
       await rawConnect(server.ports[0], '127.0.0.1');
       await accepted;
       assert.deepEqual(server.counters.refused, { 'not-allowed': 1, 'port-busy': 0 });
+      assert.equal(server.counters.accepted, 1);
+    });
+
+    it('an accept that fails at the system is counted and the port goes on accepting', async () => {
+      await startServer();
+      failOneAccept(server.ports[0]);
+      assert.equal(server.counters.acceptErrors, 1);
+      const accepted = nextEvent(server, 'connection');
+      await rawConnect(server.ports[0], '127.0.0.1');
+      await accepted;
       assert.equal(server.counters.accepted, 1);
     });
 

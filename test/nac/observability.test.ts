@@ -14,6 +14,7 @@ import { startStatusServer } from '../../src/nac/observability';
 import { FrameTrace } from '../../src/nac/trace';
 import { LoopbackPlatform } from '../../tools/bench/loopback-platform';
 import { BENCH_CARD, BENCH_TMK, startSimBench, type SimBench } from '../../tools/sim-bench/bench';
+import { failOneAccept } from '../support/accept-failure';
 import { until } from '../support/wait';
 
 function fetch(port: number, urlPath: string): Promise<{ status: number; type: string; body: string }> {
@@ -105,6 +106,18 @@ describe('NAC observability: /metrics, /status, --trace, graceful drain', functi
       assert.match(text, /nacbridge_terminal_connections_total\{outcome="refused"\} 1/);
       assert.match(text, /nacbridge_terminal_connections_total\{outcome="no-address"\} 1/);
       assert.match(text, /nacbridge_frames_rejected_total\{reason="bad-frame"\} 1/);
+      assert.match(text, /nacbridge_terminal_connections_total\{outcome="accept-error"\} 0/);
+      assert.match(text, /nacbridge_status_accept_errors_total 0/);
+
+      // A failed accept on either listener is counted, and both go on serving.
+      failOneAccept(nac.listener?.boundPort ?? 0);
+      failOneAccept(status.port, 'ENOMEM');
+      // The one line address is still taken: a newcomer reaching the pool check shows it was accepted.
+      await open('127.0.0.1');
+      await until(() => nac.listener?.counters.poolExhausted === 2, 'a terminal accepted after the failure');
+      const after = (await fetch(status.port, '/metrics')).body;
+      assert.match(after, /nacbridge_terminal_connections_total\{outcome="accept-error"\} 1/);
+      assert.match(after, /nacbridge_status_accept_errors_total 1/);
     } finally {
       for (const s of sockets) s.destroy();
       await status.close();

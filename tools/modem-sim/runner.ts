@@ -53,7 +53,9 @@ export async function startModemSim(o: ModemSimOptions): Promise<ModemSim> {
   });
   let posPort: number;
   try {
-    posPort = await listenTcp(posServer, o.pos.port, o.pos.host);
+    posPort = await listenTcp(posServer, o.pos.port, o.pos.host, (error) =>
+      process.stderr.write(`modem sim POS port on ${o.pos.host}: accept failed (${error.message}); still listening\n`),
+    );
   } catch (error) {
     // The serial side is already up: close it, or it holds the process open after the error.
     for (const close of closers) await close();
