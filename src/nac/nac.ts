@@ -43,11 +43,13 @@ export class Nac {
   }
 
   /**
-   * Graceful stop (SIGTERM): answer no new calls, let relayed requests finish up to the
-   * deadline, then hang up every line and close the links. Resolves with what was still in flight.
+   * Graceful stop (SIGTERM): answer no new calls and accept no new terminal connections, let
+   * relayed requests finish up to the deadline, then hang up every line and close the links.
+   * Resolves with what was still in flight.
    */
   async drain(deadlineMs: number): Promise<number> {
     for (const l of this.lines) l.line.stopAnswering();
+    this.listener?.stopAccepting();
     const until = Date.now() + deadlineMs;
     while (this.relay.inFlight > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
     const left = this.relay.inFlight;

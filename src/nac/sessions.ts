@@ -108,6 +108,8 @@ export class TerminalListener {
   /** acceptErrors: connections the system failed to accept (the listener goes on listening). */
   readonly counters = { ...zero(), refused: 0, poolExhausted: 0, acceptErrors: 0 };
   private server: Server | null = null;
+  /** Settles once the listening socket is closed and every connection it accepted has ended. */
+  private serverClosed: Promise<void> | null = null;
   private readonly free: string[] = [];
   private readonly open = new Set<FramedConnection>();
   private readonly allow: AllowList;
@@ -177,15 +179,25 @@ export class TerminalListener {
     });
   }
 
-  async close(): Promise<void> {
+  /**
+   * Shutdown: close the listening socket, so a terminal that connects now is refused at once
+   * (and can try another NAC) rather than accepted by a NAC about to close; the connections
+   * already open carry on until close().
+   */
+  stopAccepting(): void {
     const server = this.server;
-    this.server = null;
+    if (server === null || this.serverClosed !== null) return;
+    this.serverClosed = new Promise((resolve) => server.close(() => resolve()));
+  }
+
+  async close(): Promise<void> {
+    this.stopAccepting();
     const closing = [...this.open].map((c) => {
       const done = c.closed();
       c.close();
       return done;
     });
-    if (server) closing.push(new Promise((resolve) => server.close(() => resolve())));
+    if (this.serverClosed) closing.push(this.serverClosed);
     await Promise.all(closing);
   }
 }

@@ -4,7 +4,7 @@ import { get } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { binary2, encodeLengthPrefixed } from '../../src/codec/length-prefix';
+import { binary2, encodeLengthPrefixed, LengthPrefixedDecoder } from '../../src/codec/length-prefix';
 import { NacbridgeError } from '../../src/errors';
 import { MessageCodec } from '../../src/iso8583/codec';
 import { unionpayPos } from '../../src/iso8583/specs/unionpay-pos';
@@ -12,7 +12,10 @@ import { nacConfigSchema } from '../../src/nac/config';
 import { Nac } from '../../src/nac/nac';
 import { startStatusServer } from '../../src/nac/observability';
 import { FrameTrace } from '../../src/nac/trace';
-import { LoopbackPlatform } from '../../tools/bench/loopback-platform';
+import type { FramedConnection } from '../../src/link/framed-connection';
+import { LinkServer } from '../../src/link/server';
+import { echoResponse, LoopbackPlatform } from '../../tools/bench/loopback-platform';
+import { callPair } from '../../tools/modem-sim/call-pair';
 import { BENCH_CARD, BENCH_TMK, startSimBench, type SimBench } from '../../tools/sim-bench/bench';
 import { failOneAccept } from '../support/accept-failure';
 import { until } from '../support/wait';
@@ -181,14 +184,74 @@ describe('NAC observability: /metrics, /status, --trace, graceful drain', functi
     await trace.close();
   });
 
-  it('drain: no new calls are answered, a request in flight is answered before the lines hang up', async () => {
-    bench = await startSimBench({ lines: 1, platform: { faults: [{ mti: '0800', action: 'delay', seconds: 0.4 }] } });
+  it('drain: a call that rings during the drain is not answered; a request in flight is answered before the lines hang up', async () => {
+    bench = await startSimBench({ lines: 2, platform: { faults: [{ mti: '0800', action: 'delay', seconds: 1 }] } });
     const call = await bench.dial(0, '50582613');
     const echo = call.terminal.echo();
     await until(() => bench.nac.relay.inFlight === 1, 'request in flight');
-    const left = await bench.nac.drain(5000);
-    assert.equal(left, 0);
+    const secondLine = bench.nac.lines[1].line;
+    const secondStates: string[] = [];
+    secondLine.on('state', (state) => secondStates.push(state));
+    const drained = bench.nac.drain(5000);
+    // The emulator answers a call within about 0.1 s of its first ring, well inside the 1 s the
+    // platform holds the echo: a ring now would be answered if the drain did not stop it.
+    const modem = await bench.ends[1].modem();
+    modem.ring({ number: '50582614', format: 'formatted' }, callPair().modem);
+    await until(() => secondLine.counters.callsOffered === 1, 'the second line rings');
+    assert.equal(await drained, 0);
     assert.equal((await echo).responseCode, '00', 'answered during the drain');
+    assert.equal(secondLine.counters.callsAnswered, 0);
+    assert.ok(!secondStates.includes('answering') && !secondStates.includes('connected'), secondStates.join(' '));
     assert.equal(bench.nac.lines[0].line.state, 'closed');
+  });
+
+  it('drain: the terminal listener refuses new connections while an open one gets its answer', async () => {
+    // A platform that answers only when the test says so, to hold a request in flight.
+    const held: { request: Buffer; connection: FramedConnection }[] = [];
+    const platform = new LinkServer({
+      name: 'held-platform',
+      listen: [
+        { host: '127.0.0.1', port: 0, allow: ['127.0.0.1'] },
+        { host: '127.0.0.1', port: 0, allow: ['127.0.0.1'] },
+      ],
+      framing: 'binary2',
+    });
+    platform.on('frame', (request, connection) => held.push({ request, connection }));
+    await platform.start();
+    const nac = new Nac(
+      nacConfigSchema.parse({
+        hosts: [{ name: 'cups', default: true, allowSingleLink: true, links: platform.ports.map((port) => ({ host: '127.0.0.1', port })) }],
+        terminalListener: { host: '127.0.0.1', port: 0, allow: ['127.0.0.1'], addressFrom: '8001', addressTo: '8002' },
+      }),
+    );
+    await nac.start();
+    const port = nac.listener?.boundPort ?? 0;
+    const terminal = connect({ host: '127.0.0.1', port });
+    try {
+      await until(() => [...nac.relay.hosts.values()].every((h) => h.group.upLinks.length === 2), 'links up');
+      const responses: Buffer[] = [];
+      const decoder = new LengthPrefixedDecoder(binary2);
+      terminal.on('data', (chunk) => decoder.push(chunk, (e) => e.type === 'frame' && responses.push(e.frame)));
+      terminal.write(encodeLengthPrefixed(binary2, Buffer.from('6000030000' + '0800' + '0020000000C00000' + '000001', 'hex')));
+      await until(() => held.length === 1 && nac.relay.inFlight === 1, 'request held at the platform');
+      const drained = nac.drain(5000);
+      const refused = await new Promise<string>((resolve) => {
+        const late = connect({ host: '127.0.0.1', port });
+        late.on('connect', () => {
+          late.destroy();
+          resolve('connected');
+        });
+        late.on('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message));
+      });
+      assert.equal(refused, 'ECONNREFUSED');
+      held[0].connection.send(echoResponse(held[0].request));
+      assert.equal(await drained, 0);
+      assert.equal(responses.length, 1, 'the open terminal got its answer');
+      assert.equal(responses[0].subarray(0, 5).toString('hex'), '6000000003', "the terminal's own TPDU, swapped");
+    } finally {
+      terminal.destroy();
+      await nac.close();
+      await platform.close();
+    }
   });
 });
