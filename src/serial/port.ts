@@ -138,11 +138,12 @@ export async function openSerialLine(path: string, options: OpenOptions = {}): P
     const port = Number(tcp[2]);
     const socket = await new Promise<Socket>((resolve, reject) => {
       const s = connect({ host, port });
+      const failed = (e: Error) => reject(new SerialError('SERIAL_OPEN', `${path}: ${e.message}`, { port: path }));
       s.once('connect', () => {
-        s.off('error', reject);
+        s.off('error', failed);
         resolve(s);
       });
-      s.once('error', (e) => reject(new SerialError('SERIAL_OPEN', `${path}: ${e.message}`, { port: path })));
+      s.once('error', failed);
     });
     return new TcpLine(path, socket);
   }
