@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DEFAULT_DIAL_TAIL_HEX } from '../codec/dial-monitor';
+import { flagRepeats } from '../config/repeats';
 import { checkLinkHosts } from '../link/link-group';
 
 /**
@@ -74,13 +75,8 @@ export const nacConfigSchema = z
   .superRefine((config, ctx) => {
     // Two lines on one address would share responses; two on one port would fight over the modem.
     for (const key of ['address', 'port', 'name'] as const) {
-      const seen = new Map<string, number>();
-      config.lines.forEach((line, i) => {
-        const other = seen.get(line[key]);
-        const what = key === 'port' ? 'serial port' : key;
-        if (other !== undefined) ctx.addIssue({ code: 'custom', path: ['lines', i, key], message: `same ${what} as lines.${other}` });
-        seen.set(line[key], i);
-      });
+      const what = key === 'port' ? 'serial port' : key;
+      flagRepeats(ctx, config.lines.map((line) => line[key]), (i) => ['lines', i, key], (first) => `same ${what} as lines.${first}`);
     }
     const pool = config.terminalListener;
     if (pool) {
@@ -94,12 +90,7 @@ export const nacConfigSchema = z
         }
       });
     }
-    const hostNames = new Map<string, number>();
-    config.hosts.forEach((host, i) => {
-      const other = hostNames.get(host.name);
-      if (other !== undefined) ctx.addIssue({ code: 'custom', path: ['hosts', i, 'name'], message: `same name as hosts.${other}` });
-      hostNames.set(host.name, i);
-    });
+    flagRepeats(ctx, config.hosts.map((host) => host.name), (i) => ['hosts', i, 'name'], (first) => `same name as hosts.${first}`);
     const defaults = config.hosts.filter((h) => h.default).length;
     if (defaults > 1) ctx.addIssue({ code: 'custom', path: ['hosts'], message: 'at most one host may be the default' });
     const niis = new Map<string, string>();

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DEFAULT_DIAL_TAIL_HEX } from '../../src/codec/dial-monitor';
+import { flagRepeats } from '../../src/config/repeats';
 
 /**
  * The platform simulator's configuration (issue contract; keys may be added, never renamed):
@@ -81,17 +82,8 @@ export const platformConfigSchema = z
   .strict()
   .superRefine((config, ctx) => {
     // Keys and cards are looked up by these: a second entry would be silently shadowed.
-    const unique = (list: string[], path: (i: number) => (string | number)[], what: string) => {
-      const seen = new Map<string, number>();
-      list.forEach((value, i) => {
-        const first = seen.get(value);
-        if (first !== undefined) ctx.addIssue({ code: 'custom', path: path(i), message: `same ${what} as entry ${first}` });
-        else seen.set(value, i);
-      });
-    };
-    unique(config.terminals.map((t) => t.terminalId), (i) => ['terminals', i, 'terminalId'], 'terminal ID');
-    // The message names the entry, never the card number.
-    unique(config.cards.map((c) => c.pan), (i) => ['cards', i, 'pan'], 'card number');
+    flagRepeats(ctx, config.terminals.map((t) => t.terminalId), (i) => ['terminals', i, 'terminalId'], (first) => `same terminal ID as entry ${first}`);
+    flagRepeats(ctx, config.cards.map((c) => c.pan), (i) => ['cards', i, 'pan'], (first) => `same card number as entry ${first}`);
   });
 
 export type PlatformConfig = z.infer<typeof platformConfigSchema>;
