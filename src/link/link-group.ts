@@ -29,6 +29,12 @@ export class RequestFailed extends NacbridgeError {
 export interface PendingKeys {
   request(payload: Buffer): string | null;
   response(payload: Buffer): string | null;
+  /**
+   * Why `response`, keyed like the request in flight, cannot be that request's answer (a late
+   * answer to an earlier request with the same key), or null when it can. Keys that already tell
+   * requests apart need not say.
+   */
+  mismatch?(request: Buffer, response: Buffer): string | null;
 }
 
 export interface LinkGroupOptions {
@@ -62,6 +68,7 @@ export type RequestDone = (error: RequestFailed | null, response: Buffer | null)
 
 interface Pending extends DeadlineLinks {
   key: string;
+  request: Buffer;
   link: Link | null;
   done: RequestDone;
   /** While it waits for a link to come up; once sent, the response deadline is in `deadlines`. */
@@ -74,8 +81,8 @@ interface Waiting {
 }
 
 export interface LinkGroupEvents {
-  /** A frame no pending request claimed: counted, logged, handed to whoever listens. */
-  unmatched: [payload: Buffer, link: Link];
+  /** A frame no pending request claimed, and why: counted, logged, handed to whoever listens. */
+  unmatched: [payload: Buffer, link: Link, why: string];
   /** Every frame from any link, before matching (for traces). */
   inbound: [payload: Buffer, link: Link];
   /** With the reason for 'down': how the connection ended or why the connect failed. */
@@ -191,7 +198,7 @@ export class LinkGroup extends EventEmitter<LinkGroupEvents> {
     if (this.pending.has(key)) {
       return done(this.fail('duplicate', `a request with key ${key} is already in flight`, { key }), null);
     }
-    const entry: Pending = { key, link: null, done, linkWait: noTimer, expiresAt: 0, older: null, newer: null, queued: false };
+    const entry: Pending = { key, request: payload, link: null, done, linkWait: noTimer, expiresAt: 0, older: null, newer: null, queued: false };
     const link = this.pickLink();
     // Sent before it is recorded: a send that throws (a frame over the maximum) leaves nothing behind.
     const sentNow = link !== null && link.send(payload);
@@ -229,14 +236,24 @@ export class LinkGroup extends EventEmitter<LinkGroupEvents> {
     const key = this.keys.response(payload);
     const entry = key === null ? undefined : this.pending.get(key);
     if (entry === undefined || entry.link === null) {
-      this.counters.unmatched++;
-      log('%s: unmatched frame on %s (key %s)', this.name, link.name, key ?? 'none');
-      this.emit('unmatched', payload, link);
+      this.unmatched(payload, link, key === null ? 'not a response' : `no request with key ${key} in flight`);
+      return;
+    }
+    const mismatch = this.keys.mismatch?.(entry.request, payload) ?? null;
+    if (mismatch !== null) {
+      // The request stays in flight: its own answer may still come, else its deadline ends it.
+      this.unmatched(payload, link, mismatch);
       return;
     }
     this.counters.answered++;
     this.forget(entry);
     entry.done(null, payload);
+  }
+
+  private unmatched(payload: Buffer, link: Link, why: string): void {
+    this.counters.unmatched++;
+    log('%s: unmatched frame on %s: %s', this.name, link.name, why);
+    this.emit('unmatched', payload, link, why);
   }
 
   private fail(reason: FailureReason, message: string, context: Record<string, string | number> = {}): RequestFailed {

@@ -5,6 +5,7 @@ import { systemClock, type Clock } from '../clock';
 import { copyBytes } from '../codec/bytes';
 import { buildDialMonitor, DIAL_MONITOR_LENGTH, parseDialTail } from '../codec/dial-monitor';
 import { DEFAULT_MAX_FRAME_LENGTH } from '../codec/length-prefix';
+import { MESSAGE_HEADER_LENGTH } from '../codec/message-header';
 import { locateMessageHeader } from '../codec/terminal-envelope';
 import { checkAddress, TPDU_LENGTH } from '../codec/tpdu';
 import { NacbridgeError } from '../errors';
@@ -79,9 +80,38 @@ function addressAt(payload: Buffer, offset: number): string | null {
   return payload.length >= TPDU_LENGTH ? toHex(payload, offset, offset + 2) : null;
 }
 
+/** The MTI's two BCD bytes as a number (0x0210), or -1 when the payload does not reach them. */
+function mtiOf(payload: Buffer): number {
+  let at: number;
+  try {
+    at = locateMessageHeader(payload) + MESSAGE_HEADER_LENGTH;
+  } catch {
+    return -1;
+  }
+  return payload.length >= at + 2 ? (payload[at] << 8) | payload[at + 1] : -1;
+}
+
+const mtiText = (mti: number): string => mti.toString(16).padStart(4, '0');
+
+/**
+ * Whether `response` can answer `request` by its MTI: same version and class, function one
+ * step on (0200 -> 0210, 0220 -> 0230, 0400 -> 0410, 0800 -> 0810), any origin digit. The line
+ * address alone cannot tell a late 0210, for a sale that timed out, from the answer to the
+ * reversal the terminal sent next on the same line.
+ */
+function mtiMismatch(request: Buffer, response: Buffer): string | null {
+  const asked = mtiOf(request);
+  const answered = mtiOf(response);
+  // Unreadable MTIs are left to the response path, which drops a response it cannot rewrite.
+  if (asked < 0 || answered < 0) return null;
+  if (answered >> 8 === asked >> 8 && (answered & 0xf0) === (asked & 0xf0) + 0x10) return null;
+  return `${mtiText(answered)} cannot answer the ${mtiText(asked)} in flight`;
+}
+
 export const nacKeys: PendingKeys = {
   request: (p) => addressAt(p, TPDU_ORIGINATOR),
   response: (p) => addressAt(p, TPDU_DESTINATION),
+  mismatch: mtiMismatch,
 };
 
 export interface RelayOptions {
@@ -94,7 +124,8 @@ export interface RelayOptions {
  * the line address, the dial-monitor block goes in when the host wants it (ANI from caller ID,
  * zeros when absent; DNIS from the line), and the frame leaves through the host's link group,
  * chosen by the NII in the TPDU destination. Response path: matched by the TPDU destination
- * (the line address) whichever link it returns on; an echoed dial-monitor block is stripped, and
+ * (the line address) whichever link it returns on, if its MTI answers the request's (a late
+ * answer is unmatched, not the next request's); an echoed dial-monitor block is stripped, and
  * the terminal gets back its own TPDU with the addresses swapped. Every request ends answered or
  * dropped with a counted reason.
  */
@@ -134,10 +165,10 @@ export class Relay extends EventEmitter<RelayEvents> {
         clock: this.clock,
       });
       const route: HostRoute = { config, group, counters: { requests: 0, responses: 0, dropped: {}, rejected: {}, unmatched: 0 }, dialTail };
-      group.on('unmatched', (payload, link) => {
+      group.on('unmatched', (payload, link, why) => {
         this.counters.unmatched++;
         route.counters.unmatched++;
-        const detail = `response for ${addressAt(payload, TPDU_DESTINATION) ?? '?'} on ${link.name} matches no request in flight`;
+        const detail = `response for ${addressAt(payload, TPDU_DESTINATION) ?? '?'} on ${link.name}: ${why}`;
         log('unmatched: %s', detail);
         this.emit('drop', 'unmatched', detail, null);
       });

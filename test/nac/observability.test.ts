@@ -232,7 +232,7 @@ describe('NAC observability: /metrics, /status, --trace, graceful drain', functi
       const responses: Buffer[] = [];
       const decoder = new LengthPrefixedDecoder(binary2);
       terminal.on('data', (chunk) => decoder.push(chunk, (e) => e.type === 'frame' && responses.push(e.frame)));
-      terminal.write(encodeLengthPrefixed(binary2, Buffer.from('6000030000' + '0800' + '0020000000C00000' + '000001', 'hex')));
+      terminal.write(encodeLengthPrefixed(binary2, Buffer.from('6000030000' + '603100310000' + '0800' + '0020000000C00000' + '000001', 'hex')));
       await until(() => held.length === 1 && nac.relay.inFlight === 1, 'request held at the platform');
       const drained = nac.drain(5000);
       const refused = await new Promise<string>((resolve) => {

@@ -1,12 +1,24 @@
+import { MESSAGE_HEADER_LENGTH } from '../../src/codec/message-header';
+import { locateMessageHeader } from '../../src/codec/terminal-envelope';
 import { TPDU_LENGTH } from '../../src/codec/tpdu';
 import type { FramedConnection } from '../../src/link/framed-connection';
 import { LinkServer } from '../../src/link/server';
 
-/** A loopback platform's answer: the request itself with the TPDU addresses swapped (R-MSG-1). */
+/**
+ * A loopback platform's answer: the request itself with the TPDU addresses swapped (R-MSG-1) and
+ * its MTI made the response's (0800 -> 0810), which the NAC checks.
+ */
 export function echoResponse(request: Buffer): Buffer {
   const response = Buffer.from(request);
   response.copy(response, 1, 3, 5);
   request.copy(response, 3, 1, 3);
+  let mti = -1;
+  try {
+    mti = locateMessageHeader(request) + MESSAGE_HEADER_LENGTH;
+  } catch {
+    // Not a terminal message: echoed as it came.
+  }
+  if (mti >= 0 && response.length >= mti + 2) response[mti + 1] += 0x10;
   return response;
 }
 

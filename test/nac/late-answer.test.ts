@@ -1,0 +1,88 @@
+import assert from 'node:assert/strict';
+import { ManualClock } from '../../src/clock';
+import { fromHex, toHex } from '../../src/codec/hex';
+import type { FramedConnection } from '../../src/link/framed-connection';
+import { LinkServer } from '../../src/link/server';
+import { nacConfigSchema } from '../../src/nac/config';
+import { Relay, type TerminalSession } from '../../src/nac/relay';
+import { nextEvent, until } from '../support/wait';
+
+const HEADER = '603100310000';
+/** A terminal payload: TPDU to NII 0003 + header + MTI + a few bytes standing in for the message. */
+const fromTerminal = (mti: string) => fromHex('6000030000' + HEADER + mti + '2020000000C00000');
+/** What the platform sends back to line 0001: TPDU addresses swapped, no dial-monitor block. */
+const fromPlatform = (mti: string) => fromHex('6000010003' + HEADER + mti + '2020000000C00000');
+const mtiOf = (payload: Buffer) => toHex(payload.subarray(11, 13));
+
+describe('nac/relay: responses matched by line address and MTI (loopback platform, injected clock)', () => {
+  let clock: ManualClock;
+  let server: LinkServer;
+  let relay: Relay;
+
+  beforeEach(async () => {
+    clock = new ManualClock();
+    server = new LinkServer({
+      name: 'platform',
+      listen: [
+        { host: '127.0.0.1', port: 0, allow: ['127.0.0.1'] },
+        { host: '127.0.0.1', port: 0, allow: ['127.0.0.1'] },
+      ],
+      framing: 'binary2',
+      clock,
+    });
+    await server.start();
+    const config = nacConfigSchema.parse({
+      hosts: [{ name: 'cups', default: true, allowSingleLink: true, responseTimeoutSeconds: 5, links: server.ports.map((port) => ({ host: '127.0.0.1', port })) }],
+    });
+    relay = new Relay({ hosts: config.hosts, clock });
+    relay.start();
+    const group = relay.hosts.get('cups')?.group;
+    await until(() => group?.upLinks.length === 2 && server.connections.every((c) => c !== null), 'both links up');
+  });
+
+  afterEach(async () => {
+    await relay.close();
+    await server.close();
+  });
+
+  it('R-MSG-1: a late 0210 for a sale that timed out is not taken for the answer to the reversal that followed on the same line', async () => {
+    const sent: Buffer[] = [];
+    const session: TerminalSession = { address: '0001', label: 'line1', ani: null, dnis: '61651108', isOpen: true, send: (p) => sent.push(p) };
+    const drops: string[] = [];
+    relay.on('drop', (reason, detail) => drops.push(`${reason}: ${detail}`));
+
+    const saleArrived = nextEvent<[Buffer, FramedConnection]>(server, 'frame');
+    relay.request(session, fromTerminal('0200'));
+    const [sale, connection] = await saleArrived;
+    assert.equal(toHex(sale.subarray(0, 5)), '6000030001', 'keyed by the line address');
+    clock.advance(5_000);
+    assert.deepEqual(drops, ['timeout: REQUEST_TIMEOUT: no response within 5000 ms (group cups, key 0001)']);
+
+    const reversalArrived = nextEvent<[Buffer]>(server, 'frame');
+    relay.request(session, fromTerminal('0400'));
+    await reversalArrived;
+    // The platform answers the sale at last, then the reversal, both to line 0001.
+    connection.send(fromPlatform('0210'));
+    connection.send(fromPlatform('0410'));
+    await until(() => sent.length === 1 && relay.counters.unmatched === 1, 'the reversal answered and the late 0210 counted');
+
+    assert.deepEqual(sent.map(mtiOf), ['0410']);
+    assert.equal(toHex(sent[0].subarray(0, 5)), '6000000003', "the terminal's own TPDU, addresses swapped");
+    assert.deepEqual(drops.slice(1), ['unmatched: response for 0001 on cups-1: 0210 cannot answer the 0400 in flight']);
+    const { requests, responses, dropped } = relay.counters;
+    assert.deepEqual({ requests, responses, dropped }, { requests: 2, responses: 1, dropped: { timeout: 1 } });
+    assert.equal(relay.inFlight, 0);
+  });
+
+  it('R-MSG-1: a response of the right class but the origin digit changed (0410 to a repeated 0401) still answers', async () => {
+    const sent: Buffer[] = [];
+    const session: TerminalSession = { address: '0001', label: 'line1', ani: null, dnis: '61651108', isOpen: true, send: (p) => sent.push(p) };
+    const arrived = nextEvent<[Buffer, FramedConnection]>(server, 'frame');
+    relay.request(session, fromTerminal('0401'));
+    const [, connection] = await arrived;
+    connection.send(fromPlatform('0410'));
+    await until(() => sent.length === 1, 'the answer at the terminal');
+    assert.deepEqual(sent.map(mtiOf), ['0410']);
+    assert.equal(relay.counters.unmatched, 0);
+  });
+});
