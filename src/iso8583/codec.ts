@@ -66,6 +66,11 @@ function wireBytes(spec: FieldSpec, units: number): number {
   return spec.kind === 'numeric' || spec.kind === 'track' ? bcdLength(units) : units;
 }
 
+/** Whether the bitmap at `bitmapAt` has field `n`. */
+function hasBit(bytes: Uint8Array, bitmapAt: number, n: number): boolean {
+  return (bytes[bitmapAt + ((n - 1) >> 3)] & (0x80 >> ((n - 1) & 7))) !== 0;
+}
+
 export class MessageCodec implements FieldDecoder {
   readonly spec: MessageSpec;
   /** Indexed by field number; undefined where the spec has no field. */
@@ -138,8 +143,31 @@ export class MessageCodec implements FieldDecoder {
     return IsoMessage.unpacked(mti, copy ? sliceCopy(source, start, end) : source, layout, this);
   }
 
+  /**
+   * Where field `number`'s value starts (after any length prefix), reading only the bitmap and
+   * the prefixes of the fields before it: for a relay that matches on one field without
+   * unpacking the message. -1 when the field is absent or the message cannot be read that far.
+   * Nothing is validated beyond that; the bytes at the offset may run past `end`.
+   */
+  valueOffset(input: Uint8Array, number: number, start = 0, end = input.length): number {
+    const bitmapAt = start + MTI_BYTES;
+    if (number < FIRST_FIELD || number > LAST_FIELD || end - start < MTI_BYTES + BITMAP_BYTES) return -1;
+    if (input[bitmapAt] & 0x80 || !hasBit(input, bitmapAt, number)) return -1;
+    let offset = bitmapAt + BITMAP_BYTES;
+    for (let n = FIRST_FIELD; n < number; n++) {
+      if (!hasBit(input, bitmapAt, n)) continue;
+      const spec = this.fields[n];
+      if (spec === undefined || end - offset < prefixBytes(spec)) return -1;
+      const units = this.prefixValue(input, offset, spec);
+      if (units < 0) return -1;
+      offset += prefixBytes(spec) + wireBytes(spec, units);
+    }
+    const spec = this.fields[number];
+    return spec === undefined ? -1 : offset + prefixBytes(spec);
+  }
+
   /** A variable field's length in its units, read from its BCD prefix at `at` (-1: not BCD). */
-  private prefixValue(bytes: Buffer, at: number, spec: FieldSpec): number {
+  private prefixValue(bytes: Uint8Array, at: number, spec: FieldSpec): number {
     if (spec.prefix === 'fixed') return spec.length;
     const hi = BCD_BYTE_VALUE[bytes[at]];
     const lo = spec.prefix === 'LLL' ? BCD_BYTE_VALUE[bytes[at + 1]] : 0;

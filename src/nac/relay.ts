@@ -12,6 +12,8 @@ import { NacbridgeError } from '../errors';
 import { Link } from '../link/link';
 import { LinkGroup, type PendingKeys } from '../link/link-group';
 import { toHex } from '../codec/hex';
+import { MessageCodec } from '../iso8583/codec';
+import { unionpayPos } from '../iso8583/specs/unionpay-pos';
 import type { HostConfig } from './config';
 
 const log = createDebug('nacbridge:nac');
@@ -80,38 +82,63 @@ function addressAt(payload: Buffer, offset: number): string | null {
   return payload.length >= TPDU_LENGTH ? toHex(payload, offset, offset + 2) : null;
 }
 
-/** The MTI's two BCD bytes as a number (0x0210), or -1 when the payload does not reach them. */
-function mtiOf(payload: Buffer): number {
+/** Where the ISO 8583 message (its MTI) starts in a payload, or -1 when it has none. */
+function messageOffset(payload: Buffer): number {
   let at: number;
   try {
     at = locateMessageHeader(payload) + MESSAGE_HEADER_LENGTH;
   } catch {
     return -1;
   }
-  return payload.length >= at + 2 ? (payload[at] << 8) | payload[at + 1] : -1;
+  return payload.length >= at + MTI_BYTES ? at : -1;
 }
 
+const MTI_BYTES = 2;
+const STAN_FIELD = 11;
+const STAN_BYTES = 3;
+/** Only for finding field 11 (the fields before it): the relay never unpacks a message. */
+const posMessages = new MessageCodec(unionpayPos);
+
+const mtiAt = (payload: Buffer, at: number): number => (payload[at] << 8) | payload[at + 1];
 const mtiText = (mti: number): string => mti.toString(16).padStart(4, '0');
 
+/** Where field 11 (STAN) is, or -1 when the message has none or does not reach it. */
+function stanAt(payload: Buffer, message: number): number {
+  const at = posMessages.valueOffset(payload, STAN_FIELD, message);
+  return at >= 0 && at + STAN_BYTES <= payload.length ? at : -1;
+}
+
 /**
- * Whether `response` can answer `request` by its MTI: same version and class, function one
- * step on (0200 -> 0210, 0220 -> 0230, 0400 -> 0410, 0800 -> 0810), any origin digit. The line
- * address alone cannot tell a late 0210, for a sale that timed out, from the answer to the
- * reversal the terminal sent next on the same line.
+ * Why `response`, addressed to the line `request` came from, is not its answer; null when it is.
+ * The line address alone cannot tell a late 0210, for a sale that timed out, from the answer to
+ * the reversal the terminal sent next, nor from the answer to the next sale. So the MTI must
+ * answer the request's (same version and class, function one step on: 0200 -> 0210,
+ * 0220 -> 0230, 0400 -> 0410, 0800 -> 0810; any origin digit), and the STAN must be the
+ * request's when both carry one (a reversal repeats its sale's STAN, R-MSG-8, hence the MTI).
  */
-function mtiMismatch(request: Buffer, response: Buffer): string | null {
-  const asked = mtiOf(request);
-  const answered = mtiOf(response);
-  // Unreadable MTIs are left to the response path, which drops a response it cannot rewrite.
+function answerMismatch(request: Buffer, response: Buffer): string | null {
+  const asked = messageOffset(request);
+  const answered = messageOffset(response);
+  // Unreadable messages are left to the response path, which drops what it cannot rewrite.
   if (asked < 0 || answered < 0) return null;
-  if (answered >> 8 === asked >> 8 && (answered & 0xf0) === (asked & 0xf0) + 0x10) return null;
-  return `${mtiText(answered)} cannot answer the ${mtiText(asked)} in flight`;
+  const askedMti = mtiAt(request, asked);
+  const answeredMti = mtiAt(response, answered);
+  if (answeredMti >> 8 !== askedMti >> 8 || (answeredMti & 0xf0) !== (askedMti & 0xf0) + 0x10) {
+    return `${mtiText(answeredMti)} cannot answer the ${mtiText(askedMti)} in flight`;
+  }
+  const askedStan = stanAt(request, asked);
+  const answeredStan = stanAt(response, answered);
+  if (askedStan < 0 || answeredStan < 0) return null;
+  if (response[answeredStan] === request[askedStan] && response[answeredStan + 1] === request[askedStan + 1] && response[answeredStan + 2] === request[askedStan + 2]) {
+    return null;
+  }
+  return `STAN ${toHex(response, answeredStan, answeredStan + STAN_BYTES)} cannot answer STAN ${toHex(request, askedStan, askedStan + STAN_BYTES)} in flight`;
 }
 
 export const nacKeys: PendingKeys = {
   request: (p) => addressAt(p, TPDU_ORIGINATOR),
   response: (p) => addressAt(p, TPDU_DESTINATION),
-  mismatch: mtiMismatch,
+  mismatch: answerMismatch,
 };
 
 export interface RelayOptions {
@@ -124,8 +151,8 @@ export interface RelayOptions {
  * the line address, the dial-monitor block goes in when the host wants it (ANI from caller ID,
  * zeros when absent; DNIS from the line), and the frame leaves through the host's link group,
  * chosen by the NII in the TPDU destination. Response path: matched by the TPDU destination
- * (the line address) whichever link it returns on, if its MTI answers the request's (a late
- * answer is unmatched, not the next request's); an echoed dial-monitor block is stripped, and
+ * (the line address) whichever link it returns on, if its MTI and STAN answer the request's
+ * (a late answer is unmatched, not the next request's); an echoed dial-monitor block is stripped, and
  * the terminal gets back its own TPDU with the addresses swapped. Every request ends answered or
  * dropped with a counted reason.
  */

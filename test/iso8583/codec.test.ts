@@ -150,6 +150,26 @@ describe('iso8583/codec (unionpay-pos)', () => {
     );
   });
 
+  it('R-MSG-3, R-MSG-5: valueOffset finds every field where unpack does, and -1 for every absent one', () => {
+    const prefixSize = (n: number) => ({ fixed: 0, LL: 1, LLL: 2 })[codec.field(n)?.prefix ?? 'fixed'];
+    fc.assert(
+      fc.property(messageFor(unionpayPos), (message) => {
+        const packed = Buffer.concat([fromHex('AABB'), codec.pack(message)]);
+        const layout = codec.unpack(packed, 2).wireLayout as readonly number[];
+        const starts = new Map<number, number>();
+        for (let i = 0; i + 1 < layout.length; i += 2) starts.set(layout[i], layout[i + 1]);
+        for (let n = 2; n <= 64; n++) {
+          const start = starts.get(n);
+          // The unpacked copy counts from the message's first byte; valueOffset from the buffer's.
+          const expected = start === undefined ? -1 : 2 + start + prefixSize(n);
+          assert.equal(codec.valueOffset(packed, n, 2), expected, `field ${n}`);
+        }
+      }),
+      { numRuns: 300 },
+    );
+    assert.equal(codec.valueOffset(fromHex('0200'), 11), -1, 'too short for a bitmap');
+  });
+
   it('random bytes never crash unpack: a message or a CodecError', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 600 }), (bytes) => {

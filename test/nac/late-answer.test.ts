@@ -8,13 +8,16 @@ import { Relay, type TerminalSession } from '../../src/nac/relay';
 import { nextEvent, until } from '../support/wait';
 
 const HEADER = '603100310000';
-/** A terminal payload: TPDU to NII 0003 + header + MTI + a few bytes standing in for the message. */
-const fromTerminal = (mti: string) => fromHex('6000030000' + HEADER + mti + '2020000000C00000');
+/** The message: MTI, a bitmap of fields 3 and 11, processing code 000000, the STAN. */
+const message = (mti: string, stan: string) => mti + '2020000000000000' + '000000' + stan;
+/** A terminal payload: TPDU to NII 0003 + header + message. */
+const fromTerminal = (mti: string, stan = '000005') => fromHex('6000030000' + HEADER + message(mti, stan));
 /** What the platform sends back to line 0001: TPDU addresses swapped, no dial-monitor block. */
-const fromPlatform = (mti: string) => fromHex('6000010003' + HEADER + mti + '2020000000C00000');
+const fromPlatform = (mti: string, stan = '000005') => fromHex('6000010003' + HEADER + message(mti, stan));
 const mtiOf = (payload: Buffer) => toHex(payload.subarray(11, 13));
+const stanOf = (payload: Buffer) => toHex(payload.subarray(24, 27));
 
-describe('nac/relay: responses matched by line address and MTI (loopback platform, injected clock)', () => {
+describe('nac/relay: responses matched by line address, MTI and STAN (loopback platform, injected clock)', () => {
   let clock: ManualClock;
   let server: LinkServer;
   let relay: Relay;
@@ -45,7 +48,7 @@ describe('nac/relay: responses matched by line address and MTI (loopback platfor
     await server.close();
   });
 
-  it('R-MSG-1: a late 0210 for a sale that timed out is not taken for the answer to the reversal that followed on the same line', async () => {
+  it('R-MSG-1, R-MSG-8: a late 0210 for a sale that timed out is not taken for the answer to its reversal, which repeats its STAN (MTI)', async () => {
     const sent: Buffer[] = [];
     const session: TerminalSession = { address: '0001', label: 'line1', ani: null, dnis: '61651108', isOpen: true, send: (p) => sent.push(p) };
     const drops: string[] = [];
@@ -71,6 +74,29 @@ describe('nac/relay: responses matched by line address and MTI (loopback platfor
     assert.deepEqual(drops.slice(1), ['unmatched: response for 0001 on cups-1: 0210 cannot answer the 0400 in flight']);
     const { requests, responses, dropped } = relay.counters;
     assert.deepEqual({ requests, responses, dropped }, { requests: 2, responses: 1, dropped: { timeout: 1 } });
+    assert.equal(relay.inFlight, 0);
+  });
+
+  it('R-MSG-1, R-MSG-8: a late 0210 for a sale that timed out is not taken for the answer to the next sale on the line (STAN)', async () => {
+    const sent: Buffer[] = [];
+    const session: TerminalSession = { address: '0001', label: 'line1', ani: null, dnis: '61651108', isOpen: true, send: (p) => sent.push(p) };
+    const drops: string[] = [];
+    relay.on('drop', (reason, detail) => drops.push(`${reason}: ${detail}`));
+    const firstArrived = nextEvent<[Buffer, FramedConnection]>(server, 'frame');
+    relay.request(session, fromTerminal('0200', '000005'));
+    const [, connection] = await firstArrived;
+    clock.advance(5_000);
+    const nextArrived = nextEvent<[Buffer]>(server, 'frame');
+    relay.request(session, fromTerminal('0200', '000006'));
+    await nextArrived;
+    connection.send(fromPlatform('0210', '000005'));
+    connection.send(fromPlatform('0210', '000006'));
+    await until(() => sent.length === 1 && relay.counters.unmatched === 1, 'the second sale answered and the late 0210 counted');
+    assert.deepEqual(sent.map(stanOf), ['000006']);
+    assert.deepEqual(drops, [
+      'timeout: REQUEST_TIMEOUT: no response within 5000 ms (group cups, key 0001)',
+      'unmatched: response for 0001 on cups-1: STAN 000005 cannot answer STAN 000006 in flight',
+    ]);
     assert.equal(relay.inFlight, 0);
   });
 
