@@ -9,7 +9,7 @@ import type { Link, LinkState } from './link';
 const log = createDebug('nacbridge:link-group');
 
 /** How a request ended, when it did not get its answer. */
-export type FailureReason = 'timeout' | 'no-link' | 'duplicate' | 'closed' | 'unkeyed';
+export type FailureReason = 'timeout' | 'no-link' | 'duplicate' | 'closed' | 'unkeyed' | 'abandoned';
 
 const noTimer: TimerHandle = { cancel: () => undefined };
 
@@ -56,7 +56,7 @@ export interface LinkGroupCounters {
   answered: number;
   /**
    * Requests that ended without an answer, by reason: timeout and closed after sending;
-   * duplicate, unkeyed and no-link before anything was sent.
+   * duplicate, unkeyed and no-link before anything was sent; abandoned by whoever sent it.
    */
   failed: Record<FailureReason, number>;
   /** Responses that matched no pending request. */
@@ -103,7 +103,7 @@ export class LinkGroup extends EventEmitter<LinkGroupEvents> {
   readonly counters: LinkGroupCounters = {
     sent: 0,
     answered: 0,
-    failed: { timeout: 0, 'no-link': 0, duplicate: 0, closed: 0, unkeyed: 0 },
+    failed: { timeout: 0, 'no-link': 0, duplicate: 0, closed: 0, unkeyed: 0, abandoned: 0 },
     unmatched: 0,
   };
   private readonly keys: PendingKeys;
@@ -218,6 +218,19 @@ export class LinkGroup extends EventEmitter<LinkGroupEvents> {
     this.counters.sent++;
     entry.linkWait.cancel();
     this.deadlines.add(entry);
+  }
+
+  /**
+   * End the request in flight with `key` now, as failed with reason abandoned, when whoever sent
+   * it can no longer take its answer (the terminal hung up): its key is free for the next request
+   * at once, and an answer that still comes is unmatched. False when no request has that key.
+   */
+  abandon(key: string, why: string): boolean {
+    const entry = this.pending.get(key);
+    if (entry === undefined) return false;
+    this.waiting = this.waiting.filter((w) => w.pending !== entry);
+    this.settle(entry, this.fail('abandoned', why, { key }));
+    return true;
   }
 
   private flushWaiting(): void {

@@ -10,7 +10,7 @@ import { locateMessageHeader } from '../codec/terminal-envelope';
 import { checkAddress, TPDU_LENGTH } from '../codec/tpdu';
 import { NacbridgeError } from '../errors';
 import { Link } from '../link/link';
-import { LinkGroup, type PendingKeys } from '../link/link-group';
+import { LinkGroup, type PendingKeys, type RequestFailed } from '../link/link-group';
 import { toHex } from '../codec/hex';
 import { MessageCodec } from '../iso8583/codec';
 import { unionpayPos } from '../iso8583/specs/unionpay-pos';
@@ -75,6 +75,22 @@ const ANI_DIGITS = 16;
 interface SessionWire {
   address: number;
   dialBlocks: Map<HostRoute, Buffer>;
+}
+
+/** A line address as the pending keys spell it (uppercase hex). */
+const addressText = (address: number): string => address.toString(16).toUpperCase().padStart(4, '0');
+
+/** The drop a failed request counts as. */
+function dropReasonFor(error: RequestFailed | null): DropReason {
+  if (error === null) return 'closed';
+  switch (error.reason) {
+    case 'abandoned':
+      return 'line-gone';
+    case 'unkeyed': // cannot happen: every envelope has a TPDU originator to key by
+      return 'closed';
+    default:
+      return error.reason;
+  }
 }
 
 /** The line address a payload is keyed by: originator of a request, destination of a response. */
@@ -269,13 +285,25 @@ export class Relay extends EventEmitter<RelayEvents> {
     route.group.submit(outbound, (error, answer) => {
       this.inFlightCount--;
       if (error !== null || answer === null) {
-        // 'unkeyed' cannot happen here: every envelope has a TPDU originator to key by.
-        const reason: DropReason = error !== null && error.reason !== 'unkeyed' ? error.reason : 'closed';
+        const reason = dropReasonFor(error);
         this.drop(reason, error !== null ? error.describe() : 'no response', session, route);
       } else {
         this.deliver(session, frame, answer, route, started);
       }
     });
+  }
+
+  /**
+   * A session has ended (hang-up, closed connection): a request of its still in flight can no
+   * longer be answered, so it is dropped now (line-gone) rather than holding the line address,
+   * which would refuse the next call's requests on the same line as duplicates until it timed
+   * out. An answer that still comes is counted unmatched.
+   */
+  endSession(session: TerminalSession): void {
+    const wire = this.wires.get(session);
+    if (wire === undefined) return;
+    const key = addressText(wire.address);
+    for (const route of this.hosts.values()) route.group.abandon(key, `${session.label} ended with this request in flight`);
   }
 
   private deliver(session: TerminalSession, request: Buffer, answer: Buffer, route: HostRoute, started: number): void {

@@ -84,7 +84,10 @@ export class LineSessions {
   }
 
   private onHangup(): void {
-    if (this.session) this.session.isOpen = false;
+    if (this.session) {
+      this.session.isOpen = false;
+      this.relay.endSession(this.session);
+    }
     this.session = null;
     this.counters.discardedBytes += this.decoder.reset();
   }
@@ -167,6 +170,7 @@ export class TerminalListener {
       connection.on('framing-error', () => this.counters.frameErrors++);
       connection.once('close', () => {
         session.isOpen = false;
+        this.relay.endSession(session);
         this.open.delete(connection);
         this.free.push(address);
       });

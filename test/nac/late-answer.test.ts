@@ -100,6 +100,40 @@ describe('nac/relay: responses matched by line address, MTI and STAN (loopback p
     assert.equal(relay.inFlight, 0);
   });
 
+  it('a session that ends with a request in flight drops it at once (line-gone), so the next call on its line is relayed, not refused as a duplicate', async () => {
+    const session = (sent: Buffer[]): TerminalSession & { isOpen: boolean } => ({
+      address: '0001',
+      label: 'line1',
+      ani: null,
+      dnis: '61651108',
+      isOpen: true,
+      send: (p) => sent.push(p),
+    });
+    const drops: string[] = [];
+    relay.on('drop', (reason, detail) => drops.push(`${reason}: ${detail}`));
+    const firstSent: Buffer[] = [];
+    const first = session(firstSent);
+    const firstArrived = nextEvent<[Buffer, FramedConnection]>(server, 'frame');
+    relay.request(first, fromTerminal('0200', '000005'));
+    const [, connection] = await firstArrived;
+    first.isOpen = false;
+    relay.endSession(first);
+    assert.deepEqual(drops, ['line-gone: REQUEST_ABANDONED: line1 ended with this request in flight (group cups, key 0001)']);
+    assert.equal(relay.inFlight, 0);
+
+    const nextSent: Buffer[] = [];
+    const nextArrived = nextEvent<[Buffer]>(server, 'frame');
+    relay.request(session(nextSent), fromTerminal('0200', '000001'));
+    await nextArrived;
+    connection.send(fromPlatform('0210', '000005'));
+    connection.send(fromPlatform('0210', '000001'));
+    await until(() => nextSent.length === 1 && relay.counters.unmatched === 1, 'the next call answered and the late 0210 counted');
+    assert.deepEqual(nextSent.map(stanOf), ['000001']);
+    assert.deepEqual(firstSent, []);
+    const { requests, responses, dropped } = relay.counters;
+    assert.deepEqual({ requests, responses, dropped }, { requests: 2, responses: 1, dropped: { 'line-gone': 1 } });
+  });
+
   it('R-MSG-1: a response of the right class but the origin digit changed (0410 to a repeated 0401) still answers', async () => {
     const sent: Buffer[] = [];
     const session: TerminalSession = { address: '0001', label: 'line1', ani: null, dnis: '61651108', isOpen: true, send: (p) => sent.push(p) };

@@ -84,6 +84,20 @@ for (const [transport, lineEnd] of TRANSPORTS) describe(`NAC over ${transport}: 
     await until(() => bench.nac.lines[0].line.state === 'idle', 'line idle again');
   });
 
+  it('a new call on a line is relayed at once while the platform still holds the last caller\'s request', async () => {
+    bench = await startNacBench(1, lineEnd, { faults: [{ mti: '0800', action: 'delay', seconds: 1, times: 1 }] });
+    const first = await bench.dial(0, '50582613');
+    const unanswered = first.terminal.echo().catch(() => 'no answer');
+    await until(() => bench.captured.length === 1, 'request at the platform');
+    first.pos.end();
+    await until(() => bench.nac.lines[0].line.state === 'idle', 'line idle again');
+    const second = await bench.dial(0, '50582614');
+    assert.equal((await second.terminal.echo()).responseCode, '00');
+    assert.equal(bench.nac.relay.counters.dropped.duplicate, undefined);
+    assert.equal(bench.nac.relay.counters.dropped['line-gone'], 1, 'dropped at the hang-up, before its answer came');
+    assert.equal(await unanswered, 'no answer');
+  });
+
   it('8 lines at once: each gets its own responses', async () => {
     bench = await startNacBench(8, lineEnd);
     const calls = await Promise.all(Array.from({ length: 8 }, (_, i) => bench.dial(i, `5058261${i}`)));
