@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { fromHex, toHex } from '../../src/codec/hex';
+import { toHex } from '../../src/codec/hex';
 import { encodeAsyncFrame, AsyncFrameDecoder } from '../../src/codec/async-frame';
 import { buildTerminalMessage } from '../../src/iso8583/terminal-message';
 import * as build from '../../src/terminal/messages';
@@ -109,7 +109,6 @@ for (const [transport, lineEnd] of TRANSPORTS) describe(`NAC over ${transport}: 
     });
     const originators = bench.captured.map((p) => toHex(p.subarray(3, 5))).sort();
     assert.deepEqual(originators, Array.from({ length: 8 }, (_, i) => addressOf(i)));
-    void fromHex;
   });
 
   it('a hang-up (escape + ATH) returns the line to idle for the next call', async () => {

@@ -3,8 +3,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { ManualClock } from '../../src/clock';
-import { buildDialMonitor, parseDialTail, DEFAULT_DIAL_TAIL_HEX } from '../../src/codec/dial-monitor';
-import { fromHex, toHex } from '../../src/codec/hex';
+import { parseDialTail, DEFAULT_DIAL_TAIL_HEX } from '../../src/codec/dial-monitor';
+import { toHex } from '../../src/codec/hex';
 import { SecretKey } from '../../src/crypto/secret-key';
 import { layoutFor, unwrapWorkKeys } from '../../src/crypto/work-keys';
 import { RequestFailed } from '../../src/link/link-group';
@@ -170,7 +170,6 @@ describe('platform simulator with the terminal role', () => {
     assert.equal(answer.message.getString(39), '00');
     assert.equal(answer.dialMonitor, null, 'not echoed unless echoDialMonitor');
     assert.deepEqual(bench.sim.journal.entries[1].dialMonitor, { ani: '50582613', dnis: '61651108' });
-    void buildDialMonitor;
   });
 
   it('journal (JSONL), reconciliation (CSV) and report (Markdown), with PANs masked', async () => {
@@ -194,6 +193,5 @@ describe('platform simulator with the terminal role', () => {
       assert.ok(!text.includes(CARD.pan), 'no full PAN');
       assert.ok(!text.includes(TMK), 'no key');
     }
-    void fromHex;
   });
 });
