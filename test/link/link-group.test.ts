@@ -5,6 +5,7 @@ import type { FramedConnection } from '../../src/link/framed-connection';
 import { Link } from '../../src/link/link';
 import { LinkGroup, RequestFailed, type PendingKeys } from '../../src/link/link-group';
 import { LinkServer } from '../../src/link/server';
+import { twoPortServer } from '../support/link-server';
 import { nextEvent, until } from '../support/wait';
 
 /** Test frames: byte 0 = key, byte 1 = 0x01 request / 0x02 response. */
@@ -23,16 +24,7 @@ describe('link group: two links acting as one', () => {
   /** Two ports of one simulated platform; each connection by port. */
   async function setUp(responseTimeoutMs = 60_000, linkWaitMs = 10_000): Promise<void> {
     clock = new ManualClock();
-    server = new LinkServer({
-      name: 'platform',
-      listen: [
-        { host: '127.0.0.1', port: 0, allow: ['127.0.0.1'] },
-        { host: '127.0.0.1', port: 0, allow: ['127.0.0.1'] },
-      ],
-      framing: 'binary2',
-      clock,
-    });
-    await server.start();
+    server = await twoPortServer('platform', clock);
     const links = server.ports.map(
       (port, i) => new Link({ name: `link${i + 1}`, host: '127.0.0.1', port, framing: 'binary2', clock, random: () => 0.5 }),
     );

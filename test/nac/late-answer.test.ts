@@ -2,9 +2,10 @@ import assert from 'node:assert/strict';
 import { ManualClock } from '../../src/clock';
 import { fromHex, toHex } from '../../src/codec/hex';
 import type { FramedConnection } from '../../src/link/framed-connection';
-import { LinkServer } from '../../src/link/server';
+import type { LinkServer } from '../../src/link/server';
 import { nacConfigSchema } from '../../src/nac/config';
 import { Relay, type TerminalSession } from '../../src/nac/relay';
+import { twoPortServer } from '../support/link-server';
 import { nextEvent, until } from '../support/wait';
 
 const HEADER = '603100310000';
@@ -17,6 +18,12 @@ const fromPlatform = (mti: string, stan = '000005') => fromHex('6000010003' + HE
 const mtiOf = (payload: Buffer) => toHex(payload.subarray(11, 13));
 const stanOf = (payload: Buffer) => toHex(payload.subarray(24, 27));
 
+/** A call on line 0001; what the relay sends back to it lands in `sent`. */
+function lineSession(): TerminalSession & { isOpen: boolean; sent: Buffer[] } {
+  const sent: Buffer[] = [];
+  return { address: '0001', label: 'line1', ani: null, dnis: '61651108', isOpen: true, sent, send: (p) => sent.push(p) };
+}
+
 describe('nac/relay: responses matched by line address, MTI and STAN (loopback platform, injected clock)', () => {
   let clock: ManualClock;
   let server: LinkServer;
@@ -24,16 +31,7 @@ describe('nac/relay: responses matched by line address, MTI and STAN (loopback p
 
   beforeEach(async () => {
     clock = new ManualClock();
-    server = new LinkServer({
-      name: 'platform',
-      listen: [
-        { host: '127.0.0.1', port: 0, allow: ['127.0.0.1'] },
-        { host: '127.0.0.1', port: 0, allow: ['127.0.0.1'] },
-      ],
-      framing: 'binary2',
-      clock,
-    });
-    await server.start();
+    server = await twoPortServer('platform', clock);
     const config = nacConfigSchema.parse({
       hosts: [{ name: 'cups', default: true, allowSingleLink: true, responseTimeoutSeconds: 5, links: server.ports.map((port) => ({ host: '127.0.0.1', port })) }],
     });
@@ -48,11 +46,17 @@ describe('nac/relay: responses matched by line address, MTI and STAN (loopback p
     await server.close();
   });
 
-  it('R-MSG-1, R-MSG-8: a late 0210 for a sale that timed out is not taken for the answer to its reversal, which repeats its STAN (MTI)', async () => {
-    const sent: Buffer[] = [];
-    const session: TerminalSession = { address: '0001', label: 'line1', ani: null, dnis: '61651108', isOpen: true, send: (p) => sent.push(p) };
+  /** Every drop the relay reports, as "reason: detail". */
+  function collectDrops(): string[] {
     const drops: string[] = [];
     relay.on('drop', (reason, detail) => drops.push(`${reason}: ${detail}`));
+    return drops;
+  }
+
+  it('R-MSG-1, R-MSG-8: a late 0210 for a sale that timed out is not taken for the answer to its reversal, which repeats its STAN (MTI)', async () => {
+    const session = lineSession();
+    const { sent } = session;
+    const drops = collectDrops();
 
     const saleArrived = nextEvent<[Buffer, FramedConnection]>(server, 'frame');
     relay.request(session, fromTerminal('0200'));
@@ -78,10 +82,9 @@ describe('nac/relay: responses matched by line address, MTI and STAN (loopback p
   });
 
   it('R-MSG-1, R-MSG-8: a late 0210 for a sale that timed out is not taken for the answer to the next sale on the line (STAN)', async () => {
-    const sent: Buffer[] = [];
-    const session: TerminalSession = { address: '0001', label: 'line1', ani: null, dnis: '61651108', isOpen: true, send: (p) => sent.push(p) };
-    const drops: string[] = [];
-    relay.on('drop', (reason, detail) => drops.push(`${reason}: ${detail}`));
+    const session = lineSession();
+    const { sent } = session;
+    const drops = collectDrops();
     const firstArrived = nextEvent<[Buffer, FramedConnection]>(server, 'frame');
     relay.request(session, fromTerminal('0200', '000005'));
     const [, connection] = await firstArrived;
@@ -101,18 +104,8 @@ describe('nac/relay: responses matched by line address, MTI and STAN (loopback p
   });
 
   it('a session that ends with a request in flight drops it at once (line-gone), so the next call on its line is relayed, not refused as a duplicate', async () => {
-    const session = (sent: Buffer[]): TerminalSession & { isOpen: boolean } => ({
-      address: '0001',
-      label: 'line1',
-      ani: null,
-      dnis: '61651108',
-      isOpen: true,
-      send: (p) => sent.push(p),
-    });
-    const drops: string[] = [];
-    relay.on('drop', (reason, detail) => drops.push(`${reason}: ${detail}`));
-    const firstSent: Buffer[] = [];
-    const first = session(firstSent);
+    const drops = collectDrops();
+    const first = lineSession();
     const firstArrived = nextEvent<[Buffer, FramedConnection]>(server, 'frame');
     relay.request(first, fromTerminal('0200', '000005'));
     const [, connection] = await firstArrived;
@@ -121,22 +114,22 @@ describe('nac/relay: responses matched by line address, MTI and STAN (loopback p
     assert.deepEqual(drops, ['line-gone: REQUEST_ABANDONED: line1 ended with this request in flight (group cups, key 0001)']);
     assert.equal(relay.inFlight, 0);
 
-    const nextSent: Buffer[] = [];
+    const next = lineSession();
     const nextArrived = nextEvent<[Buffer]>(server, 'frame');
-    relay.request(session(nextSent), fromTerminal('0200', '000001'));
+    relay.request(next, fromTerminal('0200', '000001'));
     await nextArrived;
     connection.send(fromPlatform('0210', '000005'));
     connection.send(fromPlatform('0210', '000001'));
-    await until(() => nextSent.length === 1 && relay.counters.unmatched === 1, 'the next call answered and the late 0210 counted');
-    assert.deepEqual(nextSent.map(stanOf), ['000001']);
-    assert.deepEqual(firstSent, []);
+    await until(() => next.sent.length === 1 && relay.counters.unmatched === 1, 'the next call answered and the late 0210 counted');
+    assert.deepEqual(next.sent.map(stanOf), ['000001']);
+    assert.deepEqual(first.sent, []);
     const { requests, responses, dropped } = relay.counters;
     assert.deepEqual({ requests, responses, dropped }, { requests: 2, responses: 1, dropped: { 'line-gone': 1 } });
   });
 
   it('R-MSG-1: a response of the right class but the origin digit changed (0410 to a repeated 0401) still answers', async () => {
-    const sent: Buffer[] = [];
-    const session: TerminalSession = { address: '0001', label: 'line1', ani: null, dnis: '61651108', isOpen: true, send: (p) => sent.push(p) };
+    const session = lineSession();
+    const { sent } = session;
     const arrived = nextEvent<[Buffer, FramedConnection]>(server, 'frame');
     relay.request(session, fromTerminal('0401'));
     const [, connection] = await arrived;

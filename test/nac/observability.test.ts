@@ -13,11 +13,11 @@ import { Nac } from '../../src/nac/nac';
 import { startStatusServer } from '../../src/nac/observability';
 import { FrameTrace } from '../../src/nac/trace';
 import type { FramedConnection } from '../../src/link/framed-connection';
-import { LinkServer } from '../../src/link/server';
 import { echoResponse, LoopbackPlatform } from '../../tools/bench/loopback-platform';
 import { callPair } from '../../tools/modem-sim/call-pair';
 import { BENCH_CARD, BENCH_TMK, startSimBench, type SimBench } from '../../tools/sim-bench/bench';
 import { failOneAccept } from '../support/accept-failure';
+import { twoPortServer } from '../support/link-server';
 import { until } from '../support/wait';
 
 function fetch(port: number, urlPath: string): Promise<{ status: number; type: string; body: string }> {
@@ -208,16 +208,8 @@ describe('NAC observability: /metrics, /status, --trace, graceful drain', functi
   it('drain: the terminal listener refuses new connections while an open one gets its answer', async () => {
     // A platform that answers only when the test says so, to hold a request in flight.
     const held: { request: Buffer; connection: FramedConnection }[] = [];
-    const platform = new LinkServer({
-      name: 'held-platform',
-      listen: [
-        { host: '127.0.0.1', port: 0, allow: ['127.0.0.1'] },
-        { host: '127.0.0.1', port: 0, allow: ['127.0.0.1'] },
-      ],
-      framing: 'binary2',
-    });
+    const platform = await twoPortServer('held-platform');
     platform.on('frame', (request, connection) => held.push({ request, connection }));
-    await platform.start();
     const nac = new Nac(
       nacConfigSchema.parse({
         hosts: [{ name: 'cups', default: true, allowSingleLink: true, links: platform.ports.map((port) => ({ host: '127.0.0.1', port })) }],
