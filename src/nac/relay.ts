@@ -13,6 +13,7 @@ import { Link } from '../link/link';
 import { LinkGroup, type PendingKeys, type RequestFailed } from '../link/link-group';
 import { toHex } from '../codec/hex';
 import { MessageCodec } from '../iso8583/codec';
+import { answersMti } from '../iso8583/mti';
 import { unionpayPos } from '../iso8583/specs/unionpay-pos';
 import type { HostConfig } from './config';
 
@@ -128,9 +129,8 @@ function stanAt(payload: Buffer, message: number): number {
  * Why `response`, addressed to the line `request` came from, is not its answer; null when it is.
  * The line address alone cannot tell a late 0210, for a sale that timed out, from the answer to
  * the reversal the terminal sent next, nor from the answer to the next sale. So the MTI must
- * answer the request's (same version and class, function one step on: 0200 -> 0210,
- * 0220 -> 0230, 0400 -> 0410, 0800 -> 0810; any origin digit), and the STAN must be the
- * request's when both carry one (a reversal repeats its sale's STAN, R-MSG-8, hence the MTI).
+ * answer the request's (answersMti), and the STAN must be the request's when both carry one (a
+ * reversal repeats its sale's STAN, R-MSG-8, hence the MTI).
  */
 function answerMismatch(request: Buffer, response: Buffer): string | null {
   const asked = messageOffset(request);
@@ -139,7 +139,7 @@ function answerMismatch(request: Buffer, response: Buffer): string | null {
   if (asked < 0 || answered < 0) return null;
   const askedMti = mtiAt(request, asked);
   const answeredMti = mtiAt(response, answered);
-  if (answeredMti >> 8 !== askedMti >> 8 || (answeredMti & 0xf0) !== (askedMti & 0xf0) + 0x10) {
+  if (!answersMti(askedMti, answeredMti)) {
     return `${mtiText(answeredMti)} cannot answer the ${mtiText(askedMti)} in flight`;
   }
   const askedStan = stanAt(request, asked);

@@ -9,6 +9,7 @@ import { layoutFor, type KeyMode } from '../crypto/work-keys';
 import { NacbridgeError } from '../errors';
 import type { MessageCodec } from '../iso8583/codec';
 import type { IsoMessage } from '../iso8583/message';
+import { answersMti, mtiValue } from '../iso8583/mti';
 import { StanSequence } from '../iso8583/stan';
 import { field60Layout, splitSubfields } from '../iso8583/subfields';
 import { buildTerminalMessage, readTerminalMessage } from '../iso8583/terminal-message';
@@ -72,6 +73,22 @@ export interface SignOnResult extends TransactionResult {
 export class TerminalError extends NacbridgeError {}
 
 /**
+ * Why `response` is not the answer to `request`, or null when it is: its MTI must answer the
+ * request's, and its STAN and terminal ID must be the request's where both carry them.
+ */
+export function responseMismatch(request: IsoMessage, response: IsoMessage): string | null {
+  if (!answersMti(mtiValue(request.mti), mtiValue(response.mti))) return `a ${response.mti} came back for a ${request.mti}`;
+  for (const [field, name] of [[11, 'STAN'], [41, 'terminal ID']] as const) {
+    const asked = request.getString(field);
+    const answered = response.getString(field);
+    if (asked !== undefined && answered !== undefined && asked !== answered) {
+      return `the ${response.mti} carries ${name} ${answered}, the ${request.mti} had ${asked}`;
+    }
+  }
+  return null;
+}
+
+/**
  * A POS terminal's side of the conversation, for benches and simulators. Keys stay in the key
  * store: sign-on loads field 62's keys there still encrypted (R-KEY-3), MACs and PIN blocks are
  * computed there.
@@ -109,6 +126,9 @@ export class Terminal {
     });
     const answer = await this.o.channel.request(payload);
     const response = readTerminalMessage(this.o.codec, answer, 0, answer.length, { copy: false }).message;
+    const mismatch = responseMismatch(message, response);
+    // As a POS does: a frame that is not this request's answer is never taken for it.
+    if (mismatch !== null) throw new TerminalError('RESPONSE_MISMATCH', mismatch, { request: message.mti, response: response.mti });
     const macOk = !response.has(64) || (await verifyMac(this.o.codec, response, mac));
     return {
       request: message,

@@ -127,7 +127,7 @@ describe('nac/relay: responses matched by line address, MTI and STAN (loopback p
     assert.deepEqual({ requests, responses, dropped }, { requests: 2, responses: 1, dropped: { 'line-gone': 1 } });
   });
 
-  it('R-MSG-1: a response of the right class but the origin digit changed (0410 to a repeated 0401) still answers', async () => {
+  it('R-MSG-3: a response of the right class but the origin digit changed (0410 to a repeated 0401) still answers', async () => {
     const session = lineSession();
     const { sent } = session;
     const arrived = nextEvent<[Buffer, FramedConnection]>(server, 'frame');
