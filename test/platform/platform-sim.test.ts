@@ -11,7 +11,7 @@ import { RequestFailed } from '../../src/link/link-group';
 import { buildTerminalMessage, readTerminalMessage } from '../../src/iso8583/terminal-message';
 import * as build from '../../src/terminal/messages';
 import { CARD, TMK, platformConfig, startBench, type Bench } from '../support/platform';
-import { until } from '../support/wait';
+import { nextEvent, until } from '../support/wait';
 
 const card = { pan: CARD.pan };
 
@@ -38,7 +38,6 @@ describe('platform simulator with the terminal role', () => {
     assert.equal(answer.message.mti, '0810');
     assert.equal(answer.message.getString(39), '00');
     assert.equal(answer.message.getString(60)?.slice(2, 8), '000001', 'batch in 60.2');
-    assert.equal(toHex(Buffer.from([0x60, 0x00, 0x01, 0x00, 0x03])), '6000010003');
     assert.equal(answer.tpdu.destination, '0001', 'TPDU addresses swapped');
     assert.equal(answer.header, '603100310000', 'header kept');
     const keys = unwrapWorkKeys(answer.message.get(62) as Buffer, SecretKey.fromHex(TMK), layoutFor('003'));
@@ -141,6 +140,19 @@ describe('platform simulator with the terminal role', () => {
       clock.advance(20_000);
       await assert.rejects(echo, (e: RequestFailed) => e.reason === 'timeout');
       await until(() => bench.group.upLinks.length === 2, 'link reconnected');
+    });
+
+    it('R-MSG-8: wrong STAN: the answer carries the next STAN, so the terminal never takes it for its own', async () => {
+      const clock = new ManualClock(Date.UTC(2026, 10, 21));
+      bench = await startBench(platformConfig({ faults: [{ mti: '0800', action: 'wrong-stan', times: 1 }] }), { clock, responseTimeoutMs: 30_000 });
+      const unmatched = nextEvent<[Buffer]>(bench.group, 'unmatched');
+      const echo = bench.terminal.echo();
+      const [frame] = await unmatched;
+      const answer = readTerminalMessage(bench.codec, frame).message;
+      assert.deepEqual([answer.mti, answer.getString(11)], ['0810', '000002'], 'the echo test went out with STAN 000001');
+      clock.advance(30_000);
+      await assert.rejects(echo, (e: RequestFailed) => e.reason === 'timeout');
+      assert.equal(bench.sim.journal.entries[0].fault, 'wrong-stan');
     });
 
     it('bad MAC in the response: the terminal sees the MAC fail', async () => {

@@ -24,7 +24,7 @@ export const faultSchema = z.object({
   mti: z.string().regex(/^\d{4}$/, 'must be 4 digits').optional(),
   processingCode: z.string().regex(/^\d{6}$/, 'must be 6 digits').optional(),
   stan: z.string().regex(/^\d{6}$/, 'must be 6 digits').optional(),
-  action: z.enum(['delay', 'no-response', 'other-connection', 'close', 'bad-mac']),
+  action: z.enum(['delay', 'no-response', 'other-connection', 'close', 'bad-mac', 'wrong-stan']),
   /** For delay. */
   seconds: seconds.optional(),
   /** How many matching requests it applies to (default: all). */

@@ -1,5 +1,8 @@
 import createDebug from 'debug';
 import { systemClock, type Clock, type TimerHandle } from '../../src/clock';
+import { writeBcd } from '../../src/codec/bcd';
+import { MESSAGE_HEADER_LENGTH } from '../../src/codec/message-header';
+import { locateMessageHeader } from '../../src/codec/terminal-envelope';
 import { MessageCodec } from '../../src/iso8583/codec';
 import { maskPan } from '../../src/iso8583/redact';
 import { unionpayPos } from '../../src/iso8583/specs/unionpay-pos';
@@ -28,13 +31,14 @@ export class PlatformSimulator {
   readonly faults: FaultBook;
   private readonly config: PlatformConfig;
   private readonly clock: Clock;
+  private readonly codec = new MessageCodec(unionpayPos);
   private readonly delayed = new Set<TimerHandle>();
   private readonly inFlight = new Set<Promise<void>>();
 
   constructor(config: PlatformConfig, options: PlatformSimulatorOptions = {}) {
     this.config = config;
     this.clock = options.clock ?? systemClock;
-    this.core = new PlatformCore(config, new MessageCodec(unionpayPos), this.clock);
+    this.core = new PlatformCore(config, this.codec, this.clock);
     this.journal = new Journal(config.journal);
     this.faults = new FaultBook(config.faults);
     this.server = new LinkServer({
@@ -86,6 +90,10 @@ export class PlatformSimulator {
         response[response.length - 1] ^= 0x01; // field 64 is last when present
         this.deliver(response, connection, outcome.entry.stan);
         return;
+      case 'wrong-stan':
+        this.shiftStan(response);
+        this.deliver(response, connection, outcome.entry.stan);
+        return;
       case 'other-connection': {
         const other = this.server.connections.find((c) => c !== null && c !== connection && c.isOpen) ?? connection;
         other.send(response);
@@ -100,6 +108,17 @@ export class PlatformSimulator {
         return;
       }
     }
+  }
+
+  /**
+   * The answer a platform that mixes up its answers sends: field 11 one on (999999 wraps to
+   * 000001), so it belongs to the terminal's neighbouring transaction. The MAC is left as it was.
+   */
+  private shiftStan(response: Buffer): void {
+    const at = this.codec.valueOffset(response, 11, locateMessageHeader(response) + MESSAGE_HEADER_LENGTH);
+    if (at < 0) return;
+    const stan = Number(response.subarray(at, at + 3).toString('hex'));
+    writeBcd(response, at, String((stan % 999999) + 1).padStart(6, '0'), { align: 'right' });
   }
 
   /**

@@ -110,12 +110,13 @@ export async function runPos(options: PosOptions, steps: PosStep[]): Promise<Ste
             lastSale = { result: r, amount: request.amount };
             note(`sale ${request.amount}`, r);
           } catch (e) {
-            if (!(e instanceof NacbridgeError) || e.code !== 'REQUEST_TIMEOUT') throw e;
-            // No answer: reverse it with the same STAN (R-MSG-8).
+            // No answer, or a frame that was not its answer: reverse it with the same STAN (R-MSG-8).
+            if (!(e instanceof NacbridgeError) || (e.code !== 'REQUEST_TIMEOUT' && e.code !== 'RESPONSE_MISMATCH')) throw e;
             const sent = terminal.lastRequest;
             if (sent === null) throw e;
             const reversal = await terminal.reverse(sent, '98');
-            note(`sale ${request.amount}`, reversal, 'no response: reversed (0400, 98)');
+            const why = e.code === 'REQUEST_TIMEOUT' ? 'no response' : `no usable response (${e.message})`;
+            note(`sale ${request.amount}`, reversal, `${why}: reversed (0400, 98)`);
           }
           break;
         }
