@@ -134,6 +134,9 @@ describe('link: one duplex long connection', () => {
     const down = nextEvent(l, 'state', (s, reason) => s === 'down' && reason === 'idle-timeout');
     clock.advance(180 * SECOND);
     await down;
+    clock.advance(2 * SECOND); // the first retry, after 1-2 s
+    await until(() => l.isUp, 'link back up');
+    assert.equal(l.counters.connects, 2);
   });
 
   it('R-CONN-3: after the server goes away the link retries with backoff and comes back when it returns', async () => {
