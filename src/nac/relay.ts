@@ -5,17 +5,14 @@ import { systemClock, type Clock } from '../clock';
 import { copyBytes } from '../codec/bytes';
 import { buildDialMonitor, DIAL_MONITOR_LENGTH, parseDialTail } from '../codec/dial-monitor';
 import { DEFAULT_MAX_FRAME_LENGTH } from '../codec/length-prefix';
-import { MESSAGE_HEADER_LENGTH } from '../codec/message-header';
 import { locateMessageHeader } from '../codec/terminal-envelope';
 import { checkAddress, TPDU_LENGTH } from '../codec/tpdu';
 import { NacbridgeError } from '../errors';
 import { Link } from '../link/link';
-import { LinkGroup, type PendingKeys, type RequestFailed } from '../link/link-group';
+import { LinkGroup, type RequestFailed } from '../link/link-group';
 import { toHex } from '../codec/hex';
-import { MessageCodec } from '../iso8583/codec';
-import { answersMti } from '../iso8583/mti';
-import { unionpayPos } from '../iso8583/specs/unionpay-pos';
 import type { HostConfig } from './config';
+import { addressAt, addressText, nacKeys, TPDU_DESTINATION, TPDU_ORIGINATOR } from './keys';
 
 const log = createDebug('nacbridge:nac');
 
@@ -68,8 +65,6 @@ export interface RelayEvents {
   drop: [reason: DropReason | RejectReason | 'unmatched', detail: string, session: TerminalSession | null];
 }
 
-const TPDU_DESTINATION = 1;
-const TPDU_ORIGINATOR = 3;
 const ANI_DIGITS = 16;
 
 /** A session's bytes on the wire: its line address and, per host, its dial-monitor block. */
@@ -77,9 +72,6 @@ interface SessionWire {
   address: number;
   dialBlocks: Map<HostRoute, Buffer>;
 }
-
-/** A line address as the pending keys spell it (uppercase hex). */
-const addressText = (address: number): string => address.toString(16).toUpperCase().padStart(4, '0');
 
 /** The drop a failed request counts as. */
 function dropReasonFor(error: RequestFailed | null): DropReason {
@@ -94,69 +86,6 @@ function dropReasonFor(error: RequestFailed | null): DropReason {
   }
 }
 
-/** The line address a payload is keyed by: originator of a request, destination of a response. */
-function addressAt(payload: Buffer, offset: number): string | null {
-  return payload.length >= TPDU_LENGTH ? toHex(payload, offset, offset + 2) : null;
-}
-
-/** Where the ISO 8583 message (its MTI) starts in a payload, or -1 when it has none. */
-function messageOffset(payload: Buffer): number {
-  let at: number;
-  try {
-    at = locateMessageHeader(payload) + MESSAGE_HEADER_LENGTH;
-  } catch {
-    return -1;
-  }
-  return payload.length >= at + MTI_BYTES ? at : -1;
-}
-
-const MTI_BYTES = 2;
-const STAN_FIELD = 11;
-const STAN_BYTES = 3;
-/** Only for finding field 11 (the fields before it): the relay never unpacks a message. */
-const posMessages = new MessageCodec(unionpayPos);
-
-const mtiAt = (payload: Buffer, at: number): number => (payload[at] << 8) | payload[at + 1];
-const mtiText = (mti: number): string => mti.toString(16).padStart(4, '0');
-
-/** Where field 11 (STAN) is, or -1 when the message has none or does not reach it. */
-function stanAt(payload: Buffer, message: number): number {
-  const at = posMessages.valueOffset(payload, STAN_FIELD, message);
-  return at >= 0 && at + STAN_BYTES <= payload.length ? at : -1;
-}
-
-/**
- * Why `response`, addressed to the line `request` came from, is not its answer; null when it is.
- * The line address alone cannot tell a late 0210, for a sale that timed out, from the answer to
- * the reversal the terminal sent next, nor from the answer to the next sale. So the MTI must
- * answer the request's (answersMti), and the STAN must be the request's when both carry one (a
- * reversal repeats its sale's STAN, R-MSG-8, hence the MTI).
- */
-function answerMismatch(request: Buffer, response: Buffer): string | null {
-  const asked = messageOffset(request);
-  const answered = messageOffset(response);
-  // Unreadable messages are left to the response path, which drops what it cannot rewrite.
-  if (asked < 0 || answered < 0) return null;
-  const askedMti = mtiAt(request, asked);
-  const answeredMti = mtiAt(response, answered);
-  if (!answersMti(askedMti, answeredMti)) {
-    return `${mtiText(answeredMti)} cannot answer the ${mtiText(askedMti)} in flight`;
-  }
-  const askedStan = stanAt(request, asked);
-  const answeredStan = stanAt(response, answered);
-  if (askedStan < 0 || answeredStan < 0) return null;
-  if (response[answeredStan] === request[askedStan] && response[answeredStan + 1] === request[askedStan + 1] && response[answeredStan + 2] === request[askedStan + 2]) {
-    return null;
-  }
-  return `STAN ${toHex(response, answeredStan, answeredStan + STAN_BYTES)} cannot answer STAN ${toHex(request, askedStan, askedStan + STAN_BYTES)} in flight`;
-}
-
-export const nacKeys: PendingKeys = {
-  request: (p) => addressAt(p, TPDU_ORIGINATOR),
-  response: (p) => addressAt(p, TPDU_DESTINATION),
-  mismatch: answerMismatch,
-};
-
 export interface RelayOptions {
   hosts: HostConfig[];
   clock?: Clock;
@@ -168,8 +97,8 @@ export interface RelayOptions {
  * zeros when absent; DNIS from the line), and the frame leaves through the host's link group,
  * chosen by the NII in the TPDU destination. Response path: matched by the TPDU destination
  * (the line address) whichever link it returns on, if its MTI and STAN answer the request's
- * (a late answer is unmatched, not the next request's); an echoed dial-monitor block is stripped, and
- * the terminal gets back its own TPDU with the addresses swapped. Every request ends answered or
+ * (nacKeys: a late answer is unmatched, not the next request's); an echoed dial-monitor block is
+ * stripped, and the terminal gets back its own TPDU with the addresses swapped. Every request ends answered or
  * dropped with a counted reason.
  */
 export class Relay extends EventEmitter<RelayEvents> {
