@@ -12,8 +12,11 @@ import type { PendingKeys } from '../link/link-group';
 export const TPDU_DESTINATION = 1;
 export const TPDU_ORIGINATOR = 3;
 const MTI_BYTES = 2;
-const STAN_FIELD = 11;
-const STAN_BYTES = 3;
+/** What a response must echo of its request, where both carry it: the STAN (n6) and terminal ID (ans8). */
+const ECHOED: readonly { field: number; bytes: number; name: string; text: (b: Buffer, at: number, end: number) => string }[] = [
+  { field: 11, bytes: 3, name: 'STAN', text: (b, at, end) => toHex(b, at, end) },
+  { field: 41, bytes: 8, name: 'terminal ID', text: (b, at, end) => b.toString('latin1', at, end) },
+];
 
 /** A line address as the pending keys spell it (uppercase hex). */
 export const addressText = (address: number): string => address.toString(16).toUpperCase().padStart(4, '0');
@@ -34,24 +37,30 @@ function messageOffset(payload: Buffer): number {
   return payload.length >= at + MTI_BYTES ? at : -1;
 }
 
-/** Only for finding field 11 (the fields before it): the relay never unpacks a message. */
+/** Only for finding fields 11 and 41 (the fields before them): the relay never unpacks a message. */
 const posMessages = new MessageCodec(unionpayPos);
 
 const mtiAt = (payload: Buffer, at: number): number => (payload[at] << 8) | payload[at + 1];
 const mtiText = (mti: number): string => mti.toString(16).padStart(4, '0');
 
-/** Where field 11 (STAN) is, or -1 when the message has none or does not reach it. */
-function stanAt(payload: Buffer, message: number): number {
-  const at = posMessages.valueOffset(payload, STAN_FIELD, message);
-  return at >= 0 && at + STAN_BYTES <= payload.length ? at : -1;
+/** Where a fixed-length field's value is, or -1 when the message has none or does not reach it. */
+function fieldAt(payload: Buffer, message: number, field: number, bytes: number): number {
+  const at = posMessages.valueOffset(payload, field, message);
+  return at >= 0 && at + bytes <= payload.length ? at : -1;
+}
+
+function sameBytes(a: Buffer, aAt: number, b: Buffer, bAt: number, bytes: number): boolean {
+  for (let i = 0; i < bytes; i++) if (a[aAt + i] !== b[bAt + i]) return false;
+  return true;
 }
 
 /**
  * Why `response`, addressed to the line `request` came from, is not its answer; null when it is.
  * The line address alone cannot tell a late 0210, for a sale that timed out, from the answer to
- * the reversal the terminal sent next, nor from the answer to the next sale. So the MTI must
- * answer the request's (answersMti), and the STAN must be the request's when both carry one (a
- * reversal repeats its sale's STAN, R-MSG-8, hence the MTI).
+ * the reversal the terminal sent next, nor from the answer to the next sale, nor from an answer
+ * meant for the last caller on the line. So the MTI must answer the request's (answersMti), and
+ * the STAN and terminal ID must be the request's where both carry them (a reversal repeats its
+ * sale's STAN, R-MSG-8, hence the MTI; terminals restart their STANs, hence the terminal ID).
  */
 function answerMismatch(request: Buffer, response: Buffer): string | null {
   const asked = messageOffset(request);
@@ -63,13 +72,13 @@ function answerMismatch(request: Buffer, response: Buffer): string | null {
   if (!answersMti(askedMti, answeredMti)) {
     return `${mtiText(answeredMti)} cannot answer the ${mtiText(askedMti)} in flight`;
   }
-  const askedStan = stanAt(request, asked);
-  const answeredStan = stanAt(response, answered);
-  if (askedStan < 0 || answeredStan < 0) return null;
-  if (response[answeredStan] === request[askedStan] && response[answeredStan + 1] === request[askedStan + 1] && response[answeredStan + 2] === request[askedStan + 2]) {
-    return null;
+  for (const { field, bytes, name, text } of ECHOED) {
+    const askedAt = fieldAt(request, asked, field, bytes);
+    const answeredAt = fieldAt(response, answered, field, bytes);
+    if (askedAt < 0 || answeredAt < 0 || sameBytes(request, askedAt, response, answeredAt, bytes)) continue;
+    return `${name} ${text(response, answeredAt, answeredAt + bytes)} cannot answer ${name} ${text(request, askedAt, askedAt + bytes)} in flight`;
   }
-  return `STAN ${toHex(response, answeredStan, answeredStan + STAN_BYTES)} cannot answer STAN ${toHex(request, askedStan, askedStan + STAN_BYTES)} in flight`;
+  return null;
 }
 
 export const nacKeys: PendingKeys = {

@@ -9,12 +9,12 @@ import { twoPortServer } from '../support/link-server';
 import { nextEvent, until } from '../support/wait';
 
 const HEADER = '603100310000';
-/** The message: MTI, a bitmap of fields 3 and 11, processing code 000000, the STAN. */
-const message = (mti: string, stan: string) => mti + '2020000000000000' + '000000' + stan;
+/** The message: MTI, a bitmap of fields 3, 11 and 41, processing code 000000, the STAN, the terminal ID. */
+const message = (mti: string, stan: string, terminalId: string) => mti + '2020000000800000' + '000000' + stan + Buffer.from(terminalId, 'latin1').toString('hex');
 /** A terminal payload: TPDU to NII 0003 + header + message. */
-const fromTerminal = (mti: string, stan = '000005') => fromHex('6000030000' + HEADER + message(mti, stan));
+const fromTerminal = (mti: string, stan = '000005', terminalId = '12345678') => fromHex('6000030000' + HEADER + message(mti, stan, terminalId));
 /** What the platform sends back to line 0001: TPDU addresses swapped, no dial-monitor block. */
-const fromPlatform = (mti: string, stan = '000005') => fromHex('6000010003' + HEADER + message(mti, stan));
+const fromPlatform = (mti: string, stan = '000005', terminalId = '12345678') => fromHex('6000010003' + HEADER + message(mti, stan, terminalId));
 const mtiOf = (payload: Buffer) => toHex(payload.subarray(11, 13));
 const stanOf = (payload: Buffer) => toHex(payload.subarray(24, 27));
 
@@ -24,7 +24,7 @@ function lineSession(): TerminalSession & { isOpen: boolean; sent: Buffer[] } {
   return { address: '0001', label: 'line1', ani: null, dnis: '61651108', isOpen: true, sent, send: (p) => sent.push(p) };
 }
 
-describe('nac/relay: responses matched by line address, MTI and STAN (loopback platform, injected clock)', () => {
+describe('nac/relay: responses matched by line address, MTI, STAN and terminal ID (loopback platform, injected clock)', () => {
   let clock: ManualClock;
   let server: LinkServer;
   let relay: Relay;
@@ -125,6 +125,25 @@ describe('nac/relay: responses matched by line address, MTI and STAN (loopback p
     assert.deepEqual(first.sent, []);
     const { requests, responses, dropped } = relay.counters;
     assert.deepEqual({ requests, responses, dropped }, { requests: 2, responses: 1, dropped: { 'line-gone': 1 } });
+  });
+
+  it('R-MSG-8: an answer meant for the last caller on the line, whose terminal used the same STAN, is not the new caller\'s (terminal ID)', async () => {
+    const drops = collectDrops();
+    const first = lineSession();
+    const firstArrived = nextEvent<[Buffer, FramedConnection]>(server, 'frame');
+    relay.request(first, fromTerminal('0200', '000002', '11111111'));
+    const [, connection] = await firstArrived;
+    first.isOpen = false;
+    relay.endSession(first);
+    const next = lineSession();
+    const nextArrived = nextEvent<[Buffer]>(server, 'frame');
+    relay.request(next, fromTerminal('0200', '000002', '22222222'));
+    await nextArrived;
+    connection.send(fromPlatform('0210', '000002', '11111111'));
+    connection.send(fromPlatform('0210', '000002', '22222222'));
+    await until(() => next.sent.length === 1 && relay.counters.unmatched === 1, 'the new caller answered and the late 0210 counted');
+    assert.equal(next.sent[0].subarray(27, 35).toString('latin1'), '22222222');
+    assert.equal(drops[1], 'unmatched: response for 0001 on cups-1: terminal ID 11111111 cannot answer terminal ID 22222222 in flight');
   });
 
   it('R-MSG-3: a response of the right class but the origin digit changed (0410 to a repeated 0401) still answers', async () => {
