@@ -155,11 +155,7 @@ export class MessageCodec implements FieldDecoder {
     if (input[bitmapAt] & 0x80 || !hasBit(input, bitmapAt, number)) return -1;
     let offset = bitmapAt + BITMAP_BYTES;
     for (let n = FIRST_FIELD; n < number; n++) {
-      if (!hasBit(input, bitmapAt, n)) {
-        // A bitmap byte with no field at all: on to the next byte's first field.
-        if (input[bitmapAt + ((n - 1) >> 3)] === 0) n = ((n - 1) | 7) + 1;
-        continue;
-      }
+      if (!hasBit(input, bitmapAt, n)) continue;
       const spec = this.fields[n];
       if (spec === undefined || end - offset < prefixBytes(spec)) return -1;
       const units = this.prefixValue(input, offset, spec);

@@ -12,8 +12,17 @@ import type { PendingKeys } from '../link/link-group';
 export const TPDU_DESTINATION = 1;
 export const TPDU_ORIGINATOR = 3;
 const MTI_BYTES = 2;
-/** What a response must echo of its request, where both carry it: the STAN (n6) and terminal ID (ans8). */
-const ECHOED: readonly { field: number; bytes: number; name: string; text: (b: Buffer, at: number, end: number) => string }[] = [
+/** A fixed-length field a response must echo of its request, where both carry it. */
+interface EchoedField {
+  field: number;
+  bytes: number;
+  name: string;
+  /** The value as the drop detail shows it. */
+  text: (b: Buffer, at: number, end: number) => string;
+}
+
+/** The STAN (n6) and terminal ID (ans8). */
+const ECHOED: readonly EchoedField[] = [
   { field: 11, bytes: 3, name: 'STAN', text: (b, at, end) => toHex(b, at, end) },
   { field: 41, bytes: 8, name: 'terminal ID', text: (b, at, end) => b.toString('latin1', at, end) },
 ];
