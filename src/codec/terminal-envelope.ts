@@ -22,6 +22,11 @@ export function readTerminalEnvelope(payload: Uint8Array, start = 0, end = paylo
   return { tpdu: readTpdu(payload, start), dialMonitor, headerOffset, messageOffset: headerOffset + MESSAGE_HEADER_LENGTH };
 }
 
+/** Where the ISO 8583 message (its MTI) starts: after the header that locateMessageHeader finds. */
+export function locateMessage(payload: Uint8Array, start = 0, end = payload.length): number {
+  return locateMessageHeader(payload, start, end) + MESSAGE_HEADER_LENGTH;
+}
+
 /**
  * Where the message header starts, with every length checked but nothing decoded: what a relay
  * needs to rewrite a payload without reading it (one call per frame on the NAC's hot path).

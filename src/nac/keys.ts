@@ -1,7 +1,6 @@
 import type { Buffer } from 'node:buffer';
 import { toHex } from '../codec/hex';
-import { MESSAGE_HEADER_LENGTH } from '../codec/message-header';
-import { locateMessageHeader } from '../codec/terminal-envelope';
+import { locateMessage } from '../codec/terminal-envelope';
 import { TPDU_LENGTH } from '../codec/tpdu';
 import { MessageCodec } from '../iso8583/codec';
 import { answersMti } from '../iso8583/mti';
@@ -39,7 +38,7 @@ export function addressAt(payload: Buffer, offset: number): string | null {
 function messageOffset(payload: Buffer): number {
   let at: number;
   try {
-    at = locateMessageHeader(payload) + MESSAGE_HEADER_LENGTH;
+    at = locateMessage(payload);
   } catch {
     return -1;
   }

@@ -1,5 +1,4 @@
-import { MESSAGE_HEADER_LENGTH } from '../../src/codec/message-header';
-import { locateMessageHeader } from '../../src/codec/terminal-envelope';
+import { locateMessage } from '../../src/codec/terminal-envelope';
 import { TPDU_LENGTH } from '../../src/codec/tpdu';
 import type { FramedConnection } from '../../src/link/framed-connection';
 import { LinkServer } from '../../src/link/server';
@@ -14,7 +13,7 @@ export function echoResponse(request: Buffer): Buffer {
   request.copy(response, 3, 1, 3);
   let mti = -1;
   try {
-    mti = locateMessageHeader(request) + MESSAGE_HEADER_LENGTH;
+    mti = locateMessage(request);
   } catch {
     // Not a terminal message: echoed as it came.
   }

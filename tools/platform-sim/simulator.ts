@@ -1,8 +1,7 @@
 import createDebug from 'debug';
 import { systemClock, type Clock, type TimerHandle } from '../../src/clock';
 import { writeBcd } from '../../src/codec/bcd';
-import { MESSAGE_HEADER_LENGTH } from '../../src/codec/message-header';
-import { locateMessageHeader } from '../../src/codec/terminal-envelope';
+import { locateMessage } from '../../src/codec/terminal-envelope';
 import { MessageCodec } from '../../src/iso8583/codec';
 import { maskPan } from '../../src/iso8583/redact';
 import { unionpayPos } from '../../src/iso8583/specs/unionpay-pos';
@@ -115,7 +114,7 @@ export class PlatformSimulator {
    * 000001), so it belongs to the terminal's neighbouring transaction. The MAC is left as it was.
    */
   private shiftStan(response: Buffer): void {
-    const at = this.codec.valueOffset(response, 11, locateMessageHeader(response) + MESSAGE_HEADER_LENGTH);
+    const at = this.codec.valueOffset(response, 11, locateMessage(response));
     if (at < 0) return;
     const stan = Number(response.subarray(at, at + 3).toString('hex'));
     writeBcd(response, at, String((stan % 999999) + 1).padStart(6, '0'), { align: 'right' });
