@@ -206,7 +206,6 @@ export class LinkGroup extends EventEmitter<LinkGroupEvents> {
     if (sentNow) return this.sent(entry, link);
     // No link up: wait for one, up to the deadline.
     entry.linkWait = this.clock.setTimeout(() => {
-      this.waiting = this.waiting.filter((w) => w.pending !== entry);
       this.settle(entry, this.fail('no-link', `no link of ${this.name} came up within ${this.linkWaitMs} ms`, { key }));
     }, this.linkWaitMs);
     this.waiting.push({ payload, pending: entry });
@@ -228,7 +227,6 @@ export class LinkGroup extends EventEmitter<LinkGroupEvents> {
   abandon(key: string, why: string): boolean {
     const entry = this.pending.get(key);
     if (entry === undefined) return false;
-    this.waiting = this.waiting.filter((w) => w.pending !== entry);
     this.settle(entry, this.fail('abandoned', why, { key }));
     return true;
   }
@@ -284,7 +282,9 @@ export class LinkGroup extends EventEmitter<LinkGroupEvents> {
     this.pending.delete(entry.key);
     entry.linkWait.cancel();
     this.deadlines.remove(entry);
-    if (entry.link !== null) this.load.set(entry.link, this.outstanding(entry.link) - 1);
+    // Never sent: it is still on the list of requests waiting for a link.
+    if (entry.link === null) this.waiting = this.waiting.filter((w) => w.pending !== entry);
+    else this.load.set(entry.link, this.outstanding(entry.link) - 1);
   }
 
   /** Fail what is pending, close every link. */
@@ -292,7 +292,6 @@ export class LinkGroup extends EventEmitter<LinkGroupEvents> {
     if (this.closed) return;
     this.closed = true;
     for (const entry of [...this.pending.values()]) this.settle(entry, this.fail('closed', `link group ${this.name} closed`, { key: entry.key }));
-    this.waiting = [];
     this.deadlines.clear();
     await Promise.all(this.links.map((l) => l.close()));
   }
