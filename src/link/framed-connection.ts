@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import createDebug from 'debug';
-import type { Clock } from '../clock';
+import type { Clock, TimerHandle } from '../clock';
 import type { CodecError } from '../errors';
 import { NacbridgeError } from '../errors';
 import { IdleTimer } from '../lazy-timers';
@@ -18,7 +18,8 @@ export type CloseReason =
   | 'idle-timeout'
   | 'framing-error'
   | 'replaced'
-  | 'connect-timeout';
+  | 'connect-timeout'
+  | 'write-stalled';
 
 export interface ConnectionCounters {
   framesIn: number;
@@ -29,10 +30,12 @@ export interface ConnectionCounters {
   keepalivesOut: number;
   framingErrors: number;
   discardedBytes: number;
+  /** Connections closed because the peer stopped reading what was sent to it. */
+  writeStalls: number;
 }
 
 export function zeroConnectionCounters(): ConnectionCounters {
-  return { framesIn: 0, framesOut: 0, bytesIn: 0, bytesOut: 0, keepalivesIn: 0, keepalivesOut: 0, framingErrors: 0, discardedBytes: 0 };
+  return { framesIn: 0, framesOut: 0, bytesIn: 0, bytesOut: 0, keepalivesIn: 0, keepalivesOut: 0, framingErrors: 0, discardedBytes: 0, writeStalls: 0 };
 }
 
 export interface FramedConnectionOptions {
@@ -42,6 +45,12 @@ export interface FramedConnectionOptions {
   heartbeatMs: number;
   /** Close after this long without receiving anything (R-IDLE-1/2); 0 = never. */
   idleTimeoutMs: number;
+  /**
+   * Close as 'write-stalled' when bytes queued for the peer have not drained for this long: a
+   * peer that accepts but stops reading would otherwise hold every frame sent to it, in memory
+   * without bound, while its TCP stack still acknowledges keep-alives. 0 = never.
+   */
+  writeStallMs?: number;
   clock: Clock;
   /** For logs: "link cups-1", "port 5001 from 127.0.0.1". */
   label: string;
@@ -57,6 +66,8 @@ export interface FramedConnectionEvents {
   keepalive: [];
   close: [reason: CloseReason];
   'framing-error': [error: CodecError];
+  /** Everything queued for the peer has been handed to the system after a write had to wait. */
+  drain: [];
 }
 
 /**
@@ -79,6 +90,8 @@ export class FramedConnection extends EventEmitter<FramedConnectionEvents> {
   /** Inbound idle (R-IDLE-1/2): touched by every frame and keep-alive received. */
   private readonly idle: IdleTimer;
   private closeReason: CloseReason | null = null;
+  /** Armed when a write leaves more queued than the socket's high-water mark; cancelled by 'drain'. */
+  private stallTimer: TimerHandle | null = null;
   /** The decoder's sink, made once rather than per chunk. */
   private readonly decoded = (event: DecodeEvent): void => this.onDecoded(event);
 
@@ -101,6 +114,11 @@ export class FramedConnection extends EventEmitter<FramedConnectionEvents> {
     });
     socket.on('close', () => this.finish('closed-by-peer'));
     socket.on('end', () => socket.end());
+    socket.on('drain', () => {
+      this.stallTimer?.cancel();
+      this.stallTimer = null;
+      if (this.isOpen) this.emit('drain');
+    });
     this.heartbeat = new IdleTimer(options.clock, options.heartbeatMs, () => {
       if (!this.isOpen) return;
       this.counters.keepalivesOut++;
@@ -120,6 +138,11 @@ export class FramedConnection extends EventEmitter<FramedConnectionEvents> {
     return this.options.label;
   }
 
+  /** Bytes written and not yet taken by the system: what a slow or stalled peer leaves behind. */
+  get queuedBytes(): number {
+    return this.socket.writableLength;
+  }
+
   /** Send one frame; false when the connection is closed (the caller picks another). */
   send(payload: Uint8Array): boolean {
     if (!this.isOpen) return false;
@@ -130,9 +153,22 @@ export class FramedConnection extends EventEmitter<FramedConnectionEvents> {
   }
 
   private write(frame: Buffer): void {
-    this.socket.write(frame);
+    const belowHighWater = this.socket.write(frame);
     this.counters.bytesOut += frame.length;
     this.heartbeat.touch();
+    if (!belowHighWater && this.stallTimer === null) this.watchForStall();
+  }
+
+  /** Once per backlog, not per frame: 'drain' cancels it; a peer that never drains is closed. */
+  private watchForStall(): void {
+    const ms = this.options.writeStallMs ?? 0;
+    if (ms <= 0) return;
+    this.stallTimer = this.options.clock.setTimeout(() => {
+      this.stallTimer = null;
+      this.counters.writeStalls++;
+      log('%s: %d bytes queued for the peer have not drained for %d ms: closing', this.options.label, this.queuedBytes, ms);
+      this.close('write-stalled');
+    }, ms);
   }
 
   /** Bytes read from the socket; they are decoded (and frames copied out) before this returns. */
@@ -185,6 +221,8 @@ export class FramedConnection extends EventEmitter<FramedConnectionEvents> {
     this.closeReason = reason;
     this.heartbeat.stop();
     this.idle.stop();
+    this.stallTimer?.cancel();
+    this.stallTimer = null;
     this.decoder.reset();
     log('%s closed: %s', this.options.label, reason);
     this.emit('close', reason);

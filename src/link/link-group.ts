@@ -137,6 +137,7 @@ export class LinkGroup extends EventEmitter<LinkGroupEvents> {
         this.emit('link-state', link, state, reason);
         if (state === 'up') this.flushWaiting();
       });
+      link.on('drain', () => this.flushWaiting());
     }
   }
 
@@ -156,13 +157,16 @@ export class LinkGroup extends EventEmitter<LinkGroupEvents> {
     return this.load.get(link) ?? 0;
   }
 
-  /** An up link: fewest outstanding requests first, round robin among equals. */
+  /**
+   * An up link that is not backlogged (Link.isReady): fewest outstanding requests first, round
+   * robin among equals.
+   */
   pickLink(): Link | null {
     let best: Link | null = null;
     let bestLoad = Infinity;
     for (let i = 0; i < this.links.length; i++) {
       const link = this.links[(this.nextIndex + i) % this.links.length];
-      if (!link.isUp) continue;
+      if (!link.isReady) continue;
       const load = this.outstanding(link);
       if (load < bestLoad) {
         best = link;
@@ -204,9 +208,9 @@ export class LinkGroup extends EventEmitter<LinkGroupEvents> {
     const sentNow = link !== null && link.send(payload);
     this.pending.set(key, entry);
     if (sentNow) return this.sent(entry, link);
-    // No link up: wait for one, up to the deadline.
+    // No link up, or every up link backlogged: wait for one, up to the deadline.
     entry.linkWait = this.clock.setTimeout(() => {
-      this.settle(entry, this.fail('no-link', `no link of ${this.name} came up within ${this.linkWaitMs} ms`, { key }));
+      this.settle(entry, this.fail('no-link', `no link of ${this.name} was up and able to take it within ${this.linkWaitMs} ms`, { key }));
     }, this.linkWaitMs);
     this.waiting.push({ payload, pending: entry });
   }
@@ -232,6 +236,7 @@ export class LinkGroup extends EventEmitter<LinkGroupEvents> {
   }
 
   private flushWaiting(): void {
+    if (this.waiting.length === 0) return;
     const queue = this.waiting;
     this.waiting = [];
     for (const w of queue) {

@@ -26,6 +26,13 @@ export interface LinkOptions {
    * ascii4, where the peer sends keep-alives; 0 = off for binary2, where only the client does).
    */
   idleTimeoutMs?: number;
+  /** Drop and reconnect when queued bytes have not drained for this long (default 30 s; 0 = never). */
+  writeStallMs?: number;
+  /**
+   * Bytes queued for the host beyond which the link takes no new requests until they drain
+   * (default 1 MiB): a slow or stalled host must not fill memory.
+   */
+  maxQueuedBytes?: number;
   reconnectInitialMs?: number;
   reconnectMaxMs?: number;
   clock?: Clock;
@@ -41,7 +48,12 @@ export interface LinkCounters extends ConnectionCounters {
 export interface LinkEvents {
   state: [state: LinkState, reason?: CloseReason | string];
   frame: [payload: Buffer, link: Link];
+  /** A backlog of queued bytes has drained: the link takes requests again. */
+  drain: [link: Link];
 }
+
+export const DEFAULT_WRITE_STALL_MS = 30_000;
+export const DEFAULT_MAX_QUEUED_BYTES = 1024 * 1024;
 
 
 /**
@@ -77,6 +89,16 @@ export class Link extends EventEmitter<LinkEvents> {
 
   get isUp(): boolean {
     return this.currentState === 'up';
+  }
+
+  /** Bytes sent and not yet taken by the system, on the current connection. */
+  get queuedBytes(): number {
+    return this.connection?.queuedBytes ?? 0;
+  }
+
+  /** Up, with no more queued than maxQueuedBytes: new requests may go this way. */
+  get isReady(): boolean {
+    return this.isUp && this.queuedBytes < (this.options.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES);
   }
 
   get host(): string {
@@ -162,6 +184,7 @@ export class Link extends EventEmitter<LinkEvents> {
       maxLength: this.options.maxLength ?? DEFAULT_MAX_FRAME_LENGTH,
       heartbeatMs: this.options.heartbeatMs ?? 120_000,
       idleTimeoutMs: this.options.idleTimeoutMs ?? (framing === 'ascii4' ? 180_000 : 0),
+      writeStallMs: this.options.writeStallMs ?? DEFAULT_WRITE_STALL_MS,
       clock: this.clock,
       label: `link ${this.name}`,
       externalReads: true,
@@ -171,6 +194,7 @@ export class Link extends EventEmitter<LinkEvents> {
     this.backoff.reset();
     this.upSince = this.clock.now();
     connection.on('frame', (payload) => this.emit('frame', payload, this));
+    connection.on('drain', () => this.emit('drain', this));
     connection.once('close', (reason) => {
       for (const key of Object.keys(connection.counters) as (keyof ConnectionCounters)[]) {
         this.totals[key] += connection.counters[key];

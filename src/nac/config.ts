@@ -47,6 +47,10 @@ export const hostSchema = z
     idleTimeoutSeconds: seconds.default(180),
     responseTimeoutSeconds: z.number().positive().default(60),
     reconnectMaxSeconds: z.number().positive().default(30),
+    /** A link whose queued bytes have not drained for this long is dropped and reconnected; 0 = never. */
+    writeStallSeconds: seconds.default(30),
+    /** Queued bytes beyond which a link takes no new requests until they drain. */
+    maxQueuedBytes: z.number().int().min(4096, 'must be at least 4096 bytes (two full frames)').default(1024 * 1024),
   })
   .strict();
 

@@ -121,6 +121,19 @@ export function nacRegistry(nac: Nac): Registry {
       for (const h of nac.relay.hosts.values()) for (const l of h.group.links) this.set({ host: h.config.name, link: l.name, state: l.state }, l.isUp ? 1 : 0);
     },
   });
+  fromCounters('nacbridge_link_write_stalls_total', 'Link connections dropped because the host stopped reading what was sent', ['link'] as const, () =>
+    [...nac.relay.hosts.values()].flatMap((h) => h.group.links.map((l) => [{ link: l.name }, l.counters.writeStalls] as [Record<'link', string>, number])),
+  );
+  new Gauge({
+    name: 'nacbridge_link_queued_bytes',
+    help: 'Bytes sent to a link and not yet taken by the system: a backlog that grows means the host is not reading',
+    labelNames: ['host', 'link'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const h of nac.relay.hosts.values()) for (const l of h.group.links) this.set({ host: h.config.name, link: l.name }, l.queuedBytes);
+    },
+  });
   const latency = new Histogram({
     name: 'nacbridge_relay_latency_seconds',
     help: 'Time from a request leaving for the host to its response reaching the terminal',
@@ -148,7 +161,14 @@ export function nacStatus(nac: Nac): unknown {
     hosts: [...nac.relay.hosts.values()].map((h) => ({
       name: h.config.name,
       pending: h.group.pendingCount,
-      links: h.group.links.map((l) => ({ name: l.name, address: l.address, state: l.state, uptimeSeconds: l.uptimeMs === null ? null : Math.round(l.uptimeMs / 1000), counters: l.counters })),
+      links: h.group.links.map((l) => ({
+        name: l.name,
+        address: l.address,
+        state: l.state,
+        uptimeSeconds: l.uptimeMs === null ? null : Math.round(l.uptimeMs / 1000),
+        queuedBytes: l.queuedBytes,
+        counters: l.counters,
+      })),
       counters: { ...h.counters, group: h.group.counters },
     })),
     terminalListener: nac.listener ? { port: nac.listener.boundPort, counters: nac.listener.counters } : null,

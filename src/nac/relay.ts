@@ -125,6 +125,8 @@ export class Relay extends EventEmitter<RelayEvents> {
             heartbeatMs: config.heartbeatSeconds * 1000,
             idleTimeoutMs: config.framing === 'ascii4' ? config.idleTimeoutSeconds * 1000 : 0,
             reconnectMaxMs: config.reconnectMaxSeconds * 1000,
+            writeStallMs: config.writeStallSeconds * 1000,
+            maxQueuedBytes: config.maxQueuedBytes,
             clock: this.clock,
           }),
       );

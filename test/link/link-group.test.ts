@@ -5,6 +5,7 @@ import type { FramedConnection } from '../../src/link/framed-connection';
 import { Link } from '../../src/link/link';
 import { LinkGroup, RequestFailed, type PendingKeys } from '../../src/link/link-group';
 import { LinkServer } from '../../src/link/server';
+import { DeafHost, fillBacklog } from '../support/deaf-host';
 import { twoPortServer } from '../support/link-server';
 import { nextEvent, until } from '../support/wait';
 
@@ -155,5 +156,60 @@ describe('link group: two links acting as one', () => {
     connectionOf(server.ports[1]).send(fromHex('FFFF'));
     await unmatched;
     assert.equal(group.counters.unmatched, 1);
+  });
+});
+
+describe('link group: a host that stops reading', () => {
+  const BACKLOG = 32 * 1024;
+  let clock: ManualClock;
+  let hosts: DeafHost[];
+  let links: Link[];
+  let group: LinkGroup;
+
+  beforeEach(async () => {
+    clock = new ManualClock();
+    hosts = [new DeafHost(), new DeafHost()];
+    const ports = await Promise.all(hosts.map((h) => h.start()));
+    links = ports.map(
+      (port, i) => new Link({ name: `link${i + 1}`, host: '127.0.0.1', port, framing: 'binary2', clock, random: () => 0.5, heartbeatMs: 0, writeStallMs: 0, maxQueuedBytes: BACKLOG }),
+    );
+    group = new LinkGroup({ name: 'cups', links, keys, clock, linkWaitMs: 5_000, allowSingleLink: true });
+    group.start();
+    await until(() => group.upLinks.length === 2, 'both links up');
+  });
+
+  afterEach(async () => {
+    await group.close();
+    await Promise.all(hosts.map((h) => h.close()));
+  });
+
+  it('new requests go around a backlogged link to its sibling', async () => {
+    fillBacklog(links[0], BACKLOG);
+    const before = links[0].counters.framesOut;
+    const answers = [1, 2, 3].map((k) => group.request(request(k)));
+    assert.equal(links[0].counters.framesOut, before, 'nothing more on the backlogged link');
+    assert.equal(links[1].counters.framesOut, 3);
+    await group.close();
+    for (const answer of answers) await assert.rejects(answer, (e: RequestFailed) => e.reason === 'closed');
+  });
+
+  it('with every link backlogged a request waits, and leaves on the first link to drain', async () => {
+    for (const link of links) fillBacklog(link, BACKLOG);
+    const answer = group.request(request(5));
+    assert.equal(group.counters.sent, 0, 'held back, not queued behind the backlog');
+    hosts[1].listen();
+    await until(() => group.counters.sent === 1, 'sent after the drain');
+    await until(() => toHex(hosts[1].received.subarray(-4)) === '00020501', 'the request read by the host');
+    await group.close();
+    await assert.rejects(answer, (e: RequestFailed) => e.reason === 'closed');
+  });
+
+  it('with every link backlogged until the link wait ends, the request fails as no-link', async () => {
+    for (const link of links) fillBacklog(link, BACKLOG);
+    const answer = group.request(request(6));
+    clock.advance(5_000);
+    await assert.rejects(answer, (e: RequestFailed) => e.reason === 'no-link' && /able to take it/.test(e.message));
+    assert.equal(group.counters.failed['no-link'], 1);
+    assert.equal(group.counters.sent, 0);
   });
 });

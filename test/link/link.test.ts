@@ -9,6 +9,7 @@ import { checkLinkHosts } from '../../src/link/link-group';
 import { LinkServer, type LinkServerOptions } from '../../src/link/server';
 import { freePort } from '../../tools/free-port';
 import { failOneAccept } from '../support/accept-failure';
+import { DeafHost, fillBacklog } from '../support/deaf-host';
 import { nextEvent, until } from '../support/wait';
 
 const SECOND = 1000;
@@ -381,5 +382,68 @@ describe('link: one duplex long connection', () => {
       assert.equal(server.counters.closed['idle-timeout'], 1);
       assert.equal(peer.counters.framesIn, 0);
     });
+  });
+});
+
+describe('link: a host that accepts but stops reading', () => {
+  let clock: ManualClock;
+  let host: DeafHost;
+  let l: Link;
+
+  async function deafLink(options: Partial<LinkOptions> = {}): Promise<void> {
+    clock = new ManualClock();
+    host = new DeafHost();
+    const port = await host.start();
+    l = new Link({ name: 'deaf', host: '127.0.0.1', port, framing: 'binary2', clock, random: () => 0.5, heartbeatMs: 0, ...options });
+    l.start();
+    await nextEvent(l, 'state', (s) => s === 'up');
+  }
+
+  afterEach(async () => {
+    await l.close();
+    await host.close();
+  });
+
+  it('R-CONN-3: a backlog that has not drained for writeStallMs drops the connection as write-stalled (counted); the link reconnects', async () => {
+    await deafLink({ writeStallMs: 30 * SECOND });
+    fillBacklog(l, 64 * 1024);
+    clock.advance(30 * SECOND - 1);
+    assert.equal(l.isUp, true, 'not before the stall time');
+    const down = nextEvent<[string, string]>(l, 'state', (s) => s === 'down');
+    clock.advance(1);
+    assert.equal((await down)[1], 'write-stalled');
+    assert.equal(l.counters.writeStalls, 1);
+    assert.equal(l.queuedBytes, 0, 'the backlog went with its connection');
+    clock.advance(1 * SECOND); // first retry within 1 s
+    await until(() => l.isUp, 'link back up');
+    assert.equal(l.counters.connects, 2);
+  });
+
+  it('a backlog that drains in time cancels the stall: the connection stays and carries the next frame', async () => {
+    await deafLink({ writeStallMs: 30 * SECOND });
+    fillBacklog(l, 64 * 1024);
+    clock.advance(20 * SECOND);
+    const drained = nextEvent(l, 'drain');
+    host.listen();
+    await drained;
+    clock.advance(20 * SECOND); // 40 s after the first backlog began
+    assert.equal(l.isUp, true);
+    assert.equal(l.counters.writeStalls, 0);
+    assert.equal(l.send(Buffer.from('6000030001', 'hex')), true);
+    await until(() => host.received.subarray(-7).toString('hex') === '00056000030001', 'the next frame read by the host');
+  });
+
+  it('more than maxQueuedBytes queued makes the link not ready for new requests until it drains', async () => {
+    await deafLink({ maxQueuedBytes: 32 * 1024, writeStallMs: 0 });
+    assert.equal(l.isReady, true);
+    fillBacklog(l, 32 * 1024);
+    assert.equal(l.isUp, true);
+    assert.equal(l.isReady, false);
+    clock.advance(10 * 60 * SECOND);
+    assert.equal(l.isUp, true, 'writeStallMs 0: never dropped for a stall');
+    const drained = nextEvent(l, 'drain');
+    host.listen();
+    await drained;
+    assert.equal(l.isReady, true);
   });
 });

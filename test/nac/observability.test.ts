@@ -4,8 +4,10 @@ import { get } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { ManualClock } from '../../src/clock';
 import { binary2, encodeLengthPrefixed, LengthPrefixedDecoder } from '../../src/codec/length-prefix';
 import { NacbridgeError } from '../../src/errors';
+import type { LinkGroup } from '../../src/link/link-group';
 import { MessageCodec } from '../../src/iso8583/codec';
 import { unionpayPos } from '../../src/iso8583/specs/unionpay-pos';
 import { nacConfigSchema } from '../../src/nac/config';
@@ -17,6 +19,7 @@ import { echoResponse, LoopbackPlatform } from '../../tools/bench/loopback-platf
 import { callPair } from '../../tools/modem-sim/call-pair';
 import { BENCH_CARD, BENCH_TMK, startSimBench, type SimBench } from '../../tools/sim-bench/bench';
 import { failOneAccept } from '../support/accept-failure';
+import { DeafHost, fillBacklog } from '../support/deaf-host';
 import { twoPortServer } from '../support/link-server';
 import { until } from '../support/wait';
 
@@ -244,6 +247,64 @@ describe('NAC observability: /metrics, /status, --trace, graceful drain', functi
       terminal.destroy();
       await nac.close();
       await platform.close();
+    }
+  });
+
+  it('a platform link that stops reading: requests go through its sibling, /metrics and /status show the backlog, and the link is dropped as write-stalled', async () => {
+    const clock = new ManualClock();
+    const deaf = new DeafHost();
+    const platform = new LoopbackPlatform();
+    const [deafPort, [livePort]] = await Promise.all([deaf.start(), platform.start()]);
+    const nac = new Nac(
+      nacConfigSchema.parse({
+        hosts: [
+          {
+            name: 'cups',
+            default: true,
+            allowSingleLink: true,
+            links: [deafPort, livePort].map((port) => ({ host: '127.0.0.1', port })),
+            writeStallSeconds: 30,
+            maxQueuedBytes: 32 * 1024,
+          },
+        ],
+        terminalListener: { host: '127.0.0.1', port: 0, allow: ['127.0.0.1'] },
+      }),
+      { clock },
+    );
+    await nac.start();
+    const status = await startStatusServer(nac, '127.0.0.1', 0);
+    const terminal = connect({ host: '127.0.0.1', port: nac.listener?.boundPort ?? 0 });
+    const group = nac.relay.hosts.get('cups')?.group as LinkGroup;
+    try {
+      await until(() => group.upLinks.length === 2, 'links up');
+      const [deafLink] = group.links;
+      fillBacklog(deafLink, 32 * 1024); // what the hung platform left unread
+      const responses: Buffer[] = [];
+      const decoder = new LengthPrefixedDecoder(binary2);
+      terminal.on('data', (chunk) => decoder.push(chunk, (e) => e.type === 'frame' && responses.push(e.frame)));
+      for (const stan of ['000001', '000002']) {
+        terminal.write(encodeLengthPrefixed(binary2, Buffer.from('6000030000' + '603100310000' + '0800' + '0020000000C00000' + stan, 'hex')));
+        await until(() => responses.length === Number(stan), `answer to STAN ${stan}`);
+      }
+      assert.equal(nac.relay.counters.responses, 2);
+      const text = (await fetch(status.port, '/metrics')).body;
+      const queued = Number(/nacbridge_link_queued_bytes\{host="cups",link="cups-1"\} (\d+)/.exec(text)?.[1]);
+      assert.ok(queued >= 32 * 1024, `cups-1 backlog ${queued}`);
+      assert.match(text, /nacbridge_link_queued_bytes\{host="cups",link="cups-2"\} 0/);
+      const before = JSON.parse((await fetch(status.port, '/status')).body);
+      assert.equal(before.hosts[0].links[0].queuedBytes, queued);
+
+      clock.advance(30_000);
+      await until(() => deafLink.state === 'down', 'the stalled link dropped');
+      const after = (await fetch(status.port, '/metrics')).body;
+      assert.match(after, /nacbridge_link_write_stalls_total\{link="cups-1"\} 1/);
+      assert.match(after, /nacbridge_link_write_stalls_total\{link="cups-2"\} 0/);
+      assert.match(after, /nacbridge_link_queued_bytes\{host="cups",link="cups-1"\} 0/);
+    } finally {
+      terminal.destroy();
+      await status.close();
+      await nac.close();
+      await Promise.all([platform.close(), deaf.close()]);
     }
   });
 });
