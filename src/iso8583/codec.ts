@@ -62,7 +62,7 @@ function prefixBytes(spec: FieldSpec): number {
 }
 
 /** Bytes a value of `units` length takes on the wire, without the prefix. */
-function wireBytes(spec: FieldSpec, units: number): number {
+export function wireBytes(spec: FieldSpec, units: number): number {
   return spec.kind === 'numeric' || spec.kind === 'track' ? bcdLength(units) : units;
 }
 

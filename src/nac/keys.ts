@@ -2,8 +2,8 @@ import type { Buffer } from 'node:buffer';
 import { toHex } from '../codec/hex';
 import { locateMessage } from '../codec/terminal-envelope';
 import { TPDU_LENGTH } from '../codec/tpdu';
-import { MessageCodec } from '../iso8583/codec';
-import { answersMti } from '../iso8583/mti';
+import { MessageCodec, wireBytes } from '../iso8583/codec';
+import { answersMti, ECHOED_FIELDS } from '../iso8583/mti';
 import { unionpayPos } from '../iso8583/specs/unionpay-pos';
 import type { PendingKeys } from '../link/link-group';
 
@@ -11,20 +11,29 @@ import type { PendingKeys } from '../link/link-group';
 export const TPDU_DESTINATION = 1;
 export const TPDU_ORIGINATOR = 3;
 const MTI_BYTES = 2;
-/** A fixed-length field a response must echo of its request, where both carry it. */
+/** A field a response must echo of its request, as found on the wire without unpacking. */
 interface EchoedField {
   field: number;
-  bytes: number;
   name: string;
+  bytes: number;
   /** The value as the drop detail shows it. */
   text: (b: Buffer, at: number, end: number) => string;
 }
 
-/** The STAN (n6) and terminal ID (ans8). */
-const ECHOED: readonly EchoedField[] = [
-  { field: 11, bytes: 3, name: 'STAN', text: (b, at, end) => toHex(b, at, end) },
-  { field: 41, bytes: 8, name: 'terminal ID', text: (b, at, end) => b.toString('latin1', at, end) },
-];
+/** Only for finding the echoed fields (and the fields before them): the relay never unpacks a message. */
+const posMessages = new MessageCodec(unionpayPos);
+
+/** ECHOED_FIELDS with their widths in the POS spec: both are fixed-length (n6 and ans8). */
+const ECHOED: readonly EchoedField[] = ECHOED_FIELDS.map(({ field, name }) => {
+  const spec = unionpayPos.fields[field];
+  if (spec === undefined || spec.prefix !== 'fixed') throw new Error(`field ${field} must be fixed-length in the POS spec to be matched on the wire`);
+  return {
+    field,
+    name,
+    bytes: wireBytes(spec, spec.length),
+    text: spec.kind === 'text' ? (b, at, end) => b.toString('latin1', at, end) : (b, at, end) => toHex(b, at, end),
+  };
+});
 
 /** A line address as the pending keys spell it (uppercase hex). */
 export const addressText = (address: number): string => address.toString(16).toUpperCase().padStart(4, '0');
@@ -44,9 +53,6 @@ function messageOffset(payload: Buffer): number {
   }
   return payload.length >= at + MTI_BYTES ? at : -1;
 }
-
-/** Only for finding fields 11 and 41 (the fields before them): the relay never unpacks a message. */
-const posMessages = new MessageCodec(unionpayPos);
 
 const mtiAt = (payload: Buffer, at: number): number => (payload[at] << 8) | payload[at + 1];
 const mtiText = (mti: number): string => mti.toString(16).padStart(4, '0');

@@ -9,7 +9,7 @@ import { layoutFor, type KeyMode } from '../crypto/work-keys';
 import { NacbridgeError } from '../errors';
 import type { MessageCodec } from '../iso8583/codec';
 import type { IsoMessage } from '../iso8583/message';
-import { answersMti, mtiValue } from '../iso8583/mti';
+import { answersMti, ECHOED_FIELDS, mtiValue } from '../iso8583/mti';
 import { StanSequence } from '../iso8583/stan';
 import { field60Layout, splitSubfields } from '../iso8583/subfields';
 import { buildTerminalMessage, readTerminalMessage } from '../iso8583/terminal-message';
@@ -78,7 +78,7 @@ export class TerminalError extends NacbridgeError {}
  */
 export function responseMismatch(request: IsoMessage, response: IsoMessage): string | null {
   if (!answersMti(mtiValue(request.mti), mtiValue(response.mti))) return `a ${response.mti} came back for a ${request.mti}`;
-  for (const [field, name] of [[11, 'STAN'], [41, 'terminal ID']] as const) {
+  for (const { field, name } of ECHOED_FIELDS) {
     const asked = request.getString(field);
     const answered = response.getString(field);
     if (asked !== undefined && answered !== undefined && asked !== answered) {
