@@ -140,6 +140,22 @@ describe('link: one duplex long connection', () => {
     assert.equal(l.counters.connects, 2);
   });
 
+  it('R-IDLE-3: merchant format: the merchant\'s ascii4 server sends "0000" after 120 s and drops a platform client silent for 180 s, which reconnects', async () => {
+    await startServer({ framing: 'ascii4' }); // the merchant, with the format's defaults
+    const l = link({ framing: 'ascii4', heartbeatMs: 0 }); // the platform as client, gone quiet
+    const merchant = await up(l);
+    clock.advance(120 * SECOND);
+    await until(() => l.counters.keepalivesIn === 1, 'the merchant\'s keep-alive at 120 s');
+    assert.equal(merchant.counters.keepalivesOut, 1);
+    const down = nextEvent(l, 'state', (s) => s === 'down');
+    clock.advance(60 * SECOND);
+    await down;
+    assert.equal(server.counters.closed['idle-timeout'], 1, 'dropped by the merchant for silence');
+    clock.advance(2 * SECOND); // the first retry, after 1-2 s
+    await until(() => l.isUp, 'platform client back up');
+    assert.equal(l.counters.connects, 2);
+  });
+
   it('R-CONN-3: after the server goes away the link retries with backoff and comes back when it returns', async () => {
     await startServer();
     const port = server.ports[0];
