@@ -143,6 +143,11 @@ export class FramedConnection extends EventEmitter<FramedConnectionEvents> {
     return this.socket.writableLength;
   }
 
+  /** A backlog of at least this many bytes is followed by a 'drain' event once it has gone. */
+  get drainThreshold(): number {
+    return this.socket.writableHighWaterMark;
+  }
+
   /** Send one frame; false when the connection is closed (the caller picks another). */
   send(payload: Uint8Array): boolean {
     if (!this.isOpen) return false;

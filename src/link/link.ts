@@ -96,9 +96,15 @@ export class Link extends EventEmitter<LinkEvents> {
     return this.connection?.queuedBytes ?? 0;
   }
 
-  /** Up, with no more queued than maxQueuedBytes: new requests may go this way. */
+  /**
+   * Up, with no more queued than maxQueuedBytes: new requests may go this way. A limit below the
+   * socket's drain threshold counts as that threshold, so a backlog always ends with a 'drain'
+   * event (which is what sends the requests held back meanwhile).
+   */
   get isReady(): boolean {
-    return this.isUp && this.queuedBytes < (this.options.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES);
+    const connection = this.connection;
+    if (connection === null || !this.isUp) return false;
+    return connection.queuedBytes < Math.max(this.options.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES, connection.drainThreshold);
   }
 
   get host(): string {

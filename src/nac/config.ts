@@ -50,7 +50,7 @@ export const hostSchema = z
     /** A link whose queued bytes have not drained for this long is dropped and reconnected; 0 = never. */
     writeStallSeconds: seconds.default(30),
     /** Queued bytes beyond which a link takes no new requests until they drain. */
-    maxQueuedBytes: z.number().int().min(4096, 'must be at least 4096 bytes (two full frames)').default(1024 * 1024),
+    maxQueuedBytes: z.number().int().min(16 * 1024, 'must be at least 16384 bytes (a socket\'s write high-water mark)').default(1024 * 1024),
   })
   .strict();
 

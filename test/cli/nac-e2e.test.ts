@@ -123,7 +123,7 @@ describe('cli end to end: sim platform, sim modem, run, sim pos as separate proc
     assert.match(r.stderr, /lines\.1\.address: same address as lines\.0/);
     assert.match(r.stderr, /lines\.1\.modem: must name a profile/);
     assert.match(r.stderr, /hosts\.0\.links: .*R-CONN-1/);
-    assert.match(r.stderr, /hosts\.0\.maxQueuedBytes: must be at least 4096 bytes/);
+    assert.match(r.stderr, /hosts\.0\.maxQueuedBytes: must be at least 16384 bytes/);
     assert.match(r.stderr, /hosts\.0\.writeStallSeconds: must be 0 or more seconds/);
   });
 

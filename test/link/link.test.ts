@@ -449,6 +449,18 @@ describe('link: a host that accepts but stops reading', () => {
     await until(() => host.received.subarray(-7).toString('hex') === '00056000030001', 'the next frame read by the host');
   });
 
+  it('a maxQueuedBytes below the socket\'s drain threshold counts as that threshold, so the drain that ends a backlog always comes', async () => {
+    await deafLink({ maxQueuedBytes: 1, writeStallMs: 0 });
+    fillBacklog(l, 1);
+    assert.equal(l.isReady, true, 'a byte queued is not yet a backlog');
+    fillBacklog(l, 16 * 1024);
+    assert.equal(l.isReady, false);
+    const drained = nextEvent(l, 'drain');
+    host.listen();
+    await drained;
+    assert.equal(l.isReady, true);
+  });
+
   it('more than maxQueuedBytes queued makes the link not ready for new requests until it drains', async () => {
     await deafLink({ maxQueuedBytes: 32 * 1024, writeStallMs: 0 });
     assert.equal(l.isReady, true);
