@@ -55,7 +55,6 @@ export interface LinkEvents {
 export const DEFAULT_WRITE_STALL_MS = 30_000;
 export const DEFAULT_MAX_QUEUED_BYTES = 1024 * 1024;
 
-
 /**
  * One duplex long connection to one host, as a client (R-CONN-2, R-CONN-3): once up it stays up;
  * after any break it closes its socket and reconnects by itself with backoff. Counters add up
