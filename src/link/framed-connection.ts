@@ -19,7 +19,8 @@ export type CloseReason =
   | 'framing-error'
   | 'replaced'
   | 'connect-timeout'
-  | 'write-stalled';
+  | 'write-stalled'
+  | 'unanswered';
 
 export interface ConnectionCounters {
   framesIn: number;
@@ -30,12 +31,10 @@ export interface ConnectionCounters {
   keepalivesOut: number;
   framingErrors: number;
   discardedBytes: number;
-  /** Connections closed because the peer stopped reading what was sent to it. */
-  writeStalls: number;
 }
 
 export function zeroConnectionCounters(): ConnectionCounters {
-  return { framesIn: 0, framesOut: 0, bytesIn: 0, bytesOut: 0, keepalivesIn: 0, keepalivesOut: 0, framingErrors: 0, discardedBytes: 0, writeStalls: 0 };
+  return { framesIn: 0, framesOut: 0, bytesIn: 0, bytesOut: 0, keepalivesIn: 0, keepalivesOut: 0, framingErrors: 0, discardedBytes: 0 };
 }
 
 export interface FramedConnectionOptions {
@@ -170,7 +169,6 @@ export class FramedConnection extends EventEmitter<FramedConnectionEvents> {
     if (ms <= 0) return;
     this.stallTimer = this.options.clock.setTimeout(() => {
       this.stallTimer = null;
-      this.counters.writeStalls++;
       log('%s: %d bytes queued for the peer have not drained for %d ms: closing', this.options.label, this.queuedBytes, ms);
       this.close('write-stalled');
     }, ms);

@@ -47,6 +47,11 @@ export interface LinkGroupOptions {
   responseTimeoutMs?: number;
   /** How long a request waits for some link to be up (default 10 s). */
   linkWaitMs?: number;
+  /**
+   * Drop and reconnect a link after this many of its requests in a row timed out with nothing at
+   * all received on it since they left (default 3; 0 = never).
+   */
+  reconnectAfterSilentTimeouts?: number;
   clock?: Clock;
 }
 
@@ -70,9 +75,19 @@ interface Pending extends DeadlineLinks {
   key: string;
   request: Buffer;
   link: Link | null;
+  /** Once sent: the link's connection and its count of frames received at that moment. */
+  connectionAtSend: number;
+  receivedAtSend: number;
   done: RequestDone;
   /** While it waits for a link to come up; once sent, the response deadline is in `deadlines`. */
   linkWait: TimerHandle;
+}
+
+/** Timeouts in a row on one connection of a link with nothing received between them. */
+interface SilentStreak {
+  connection: number;
+  received: number;
+  count: number;
 }
 
 interface Waiting {
@@ -114,6 +129,8 @@ export class LinkGroup extends EventEmitter<LinkGroupEvents> {
   private readonly deadlines: DeadlineQueue<Pending>;
   /** Requests in flight per link, kept as counts: picking a link must not walk the pending table. */
   private readonly load = new Map<Link, number>();
+  private readonly silentLimit: number;
+  private readonly silent = new Map<Link, SilentStreak>();
   private waiting: Waiting[] = [];
   private nextIndex = 0;
   private closed = false;
@@ -128,9 +145,11 @@ export class LinkGroup extends EventEmitter<LinkGroupEvents> {
     this.clock = options.clock ?? systemClock;
     this.responseTimeoutMs = options.responseTimeoutMs ?? 60_000;
     this.linkWaitMs = options.linkWaitMs ?? 10_000;
-    this.deadlines = new DeadlineQueue(this.clock, this.responseTimeoutMs, (entry) =>
-      this.settle(entry, this.fail('timeout', `no response within ${this.responseTimeoutMs} ms`, { key: entry.key })),
-    );
+    this.silentLimit = options.reconnectAfterSilentTimeouts ?? 3;
+    this.deadlines = new DeadlineQueue(this.clock, this.responseTimeoutMs, (entry) => {
+      this.settle(entry, this.fail('timeout', `no response within ${this.responseTimeoutMs} ms`, { key: entry.key }));
+      this.noteTimeout(entry);
+    });
     for (const link of this.links) {
       link.on('frame', (payload) => this.onFrame(payload, link));
       link.on('state', (state, reason) => {
@@ -202,7 +221,19 @@ export class LinkGroup extends EventEmitter<LinkGroupEvents> {
     if (this.pending.has(key)) {
       return done(this.fail('duplicate', `a request with key ${key} is already in flight`, { key }), null);
     }
-    const entry: Pending = { key, request: payload, link: null, done, linkWait: noTimer, expiresAt: 0, older: null, newer: null, queued: false };
+    const entry: Pending = {
+      key,
+      request: payload,
+      link: null,
+      connectionAtSend: 0,
+      receivedAtSend: 0,
+      done,
+      linkWait: noTimer,
+      expiresAt: 0,
+      older: null,
+      newer: null,
+      queued: false,
+    };
     const link = this.pickLink();
     // Sent before it is recorded: a send that throws (a frame over the maximum) leaves nothing behind.
     const sentNow = link !== null && link.send(payload);
@@ -217,6 +248,8 @@ export class LinkGroup extends EventEmitter<LinkGroupEvents> {
 
   private sent(entry: Pending, link: Link): void {
     entry.link = link;
+    entry.connectionAtSend = link.connectionNumber;
+    entry.receivedAtSend = link.framesReceived;
     this.load.set(link, this.outstanding(link) + 1);
     this.counters.sent++;
     entry.linkWait.cancel();
@@ -244,6 +277,30 @@ export class LinkGroup extends EventEmitter<LinkGroupEvents> {
       if (link !== null && link.send(w.payload)) this.sent(w.pending, link);
       else this.waiting.push(w);
     }
+  }
+
+  /**
+   * A connection can be dead with its socket open: a firewall that dropped its state black-holes
+   * what is sent (TCP retries for many minutes before it gives up), and a host whose application
+   * hung leaves its TCP stack accepting. The only sign is requests that time out while nothing at
+   * all comes back on that connection, so after `reconnectAfterSilentTimeouts` of those in a row
+   * the link is dropped and reconnects. Any frame or keep-alive received ends a streak.
+   */
+  private noteTimeout(entry: Pending): void {
+    const link = entry.link;
+    if (this.silentLimit <= 0 || link === null || !link.isUp) return;
+    const connection = link.connectionNumber;
+    const received = link.framesReceived;
+    if (connection !== entry.connectionAtSend || received !== entry.receivedAtSend) return;
+    const streak = this.silent.get(link);
+    const count = streak !== undefined && streak.connection === connection && streak.received === received ? streak.count + 1 : 1;
+    if (count < this.silentLimit) {
+      this.silent.set(link, { connection, received, count });
+      return;
+    }
+    this.silent.delete(link);
+    log('%s: %d requests in a row timed out on %s with nothing received on it: reconnecting', this.name, count, link.name);
+    link.drop('unanswered');
   }
 
   private onFrame(payload: Buffer, link: Link): void {

@@ -43,6 +43,8 @@ export interface LinkCounters extends ConnectionCounters {
   connects: number;
   connectFailures: number;
   disconnects: number;
+  /** The disconnects by how each connection ended. */
+  disconnectsBy: Partial<Record<CloseReason, number>>;
 }
 
 export interface LinkEvents {
@@ -72,7 +74,9 @@ export class Link extends EventEmitter<LinkEvents> {
   private connectTimer: TimerHandle | null = null;
   private upSince: number | null = null;
   private readonly readBuffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
-  private readonly totals: LinkCounters = { ...zeroConnectionCounters(), connects: 0, connectFailures: 0, disconnects: 0 };
+  private readonly totals: LinkCounters = { ...zeroConnectionCounters(), connects: 0, connectFailures: 0, disconnects: 0, disconnectsBy: {} };
+  /** Frames and keep-alives received over the link's life: whether anything came since a moment. */
+  private received = 0;
 
   constructor(options: LinkOptions) {
     super();
@@ -88,6 +92,16 @@ export class Link extends EventEmitter<LinkEvents> {
 
   get isUp(): boolean {
     return this.currentState === 'up';
+  }
+
+  /** Frames and keep-alives received since the link was made, over all its connections. */
+  get framesReceived(): number {
+    return this.received;
+  }
+
+  /** Which connection the link is on (1 for its first); it changes with every reconnect. */
+  get connectionNumber(): number {
+    return this.totals.connects;
   }
 
   /** Bytes sent and not yet taken by the system, on the current connection. */
@@ -121,8 +135,8 @@ export class Link extends EventEmitter<LinkEvents> {
 
   get counters(): LinkCounters {
     const live = this.connection?.counters;
-    if (!live) return { ...this.totals };
-    const sum = { ...this.totals };
+    const sum = { ...this.totals, disconnectsBy: { ...this.totals.disconnectsBy } };
+    if (!live) return sum;
     for (const key of Object.keys(live) as (keyof ConnectionCounters)[]) sum[key] += live[key];
     return sum;
   }
@@ -198,7 +212,11 @@ export class Link extends EventEmitter<LinkEvents> {
     this.totals.connects++;
     this.backoff.reset();
     this.upSince = this.clock.now();
-    connection.on('frame', (payload) => this.emit('frame', payload, this));
+    connection.on('frame', (payload) => {
+      this.received++;
+      this.emit('frame', payload, this);
+    });
+    connection.on('keepalive', () => this.received++);
     connection.on('drain', () => this.emit('drain', this));
     connection.once('close', (reason) => {
       for (const key of Object.keys(connection.counters) as (keyof ConnectionCounters)[]) {
@@ -208,6 +226,7 @@ export class Link extends EventEmitter<LinkEvents> {
       this.upSince = null;
       if (this.currentState === 'closed') return;
       this.totals.disconnects++;
+      this.totals.disconnectsBy[reason] = (this.totals.disconnectsBy[reason] ?? 0) + 1;
       this.scheduleReconnect(reason);
     });
     this.setState('up');
@@ -221,9 +240,9 @@ export class Link extends EventEmitter<LinkEvents> {
     this.timer = this.clock.setTimeout(() => this.connectNow(), delay);
   }
 
-  /** Drop the current connection (it will reconnect): for tests and fault injection. */
-  drop(): void {
-    this.connection?.close('closed-by-us');
+  /** Drop the current connection, which reconnects: when it looks dead, and for fault injection. */
+  drop(reason: CloseReason = 'closed-by-us'): void {
+    this.connection?.close(reason);
   }
 
   async close(): Promise<void> {

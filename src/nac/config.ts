@@ -49,6 +49,8 @@ export const hostSchema = z
     reconnectMaxSeconds: z.number().positive().default(30),
     /** A link whose queued bytes have not drained for this long is dropped and reconnected; 0 = never. */
     writeStallSeconds: seconds.default(30),
+    /** A link is reconnected after this many requests in a row timed out with nothing received on it; 0 = never. */
+    reconnectAfterSilentTimeouts: z.number().int('must be a whole number').nonnegative('must be 0 (never) or more').default(3),
     /** Queued bytes beyond which a link takes no new requests until they drain. */
     maxQueuedBytes: z.number().int().min(16 * 1024, 'must be at least 16384 bytes (a socket\'s write high-water mark)').default(1024 * 1024),
   })

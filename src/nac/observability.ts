@@ -121,8 +121,14 @@ export function nacRegistry(nac: Nac): Registry {
       for (const h of nac.relay.hosts.values()) for (const l of h.group.links) this.set({ host: h.config.name, link: l.name, state: l.state }, l.isUp ? 1 : 0);
     },
   });
-  fromCounters('nacbridge_link_write_stalls_total', 'Link connections dropped because the host stopped reading what was sent', ['link'] as const, () =>
-    [...nac.relay.hosts.values()].flatMap((h) => h.group.links.map((l) => [{ link: l.name }, l.counters.writeStalls] as [Record<'link', string>, number])),
+  fromCounters(
+    'nacbridge_link_disconnects_total',
+    'Link connections ended, by how: closed-by-peer, socket-error, idle-timeout, framing-error, write-stalled (the host stopped reading), unanswered (requests timed out with nothing received)',
+    ['link', 'reason'] as const,
+    () =>
+      [...nac.relay.hosts.values()].flatMap((h) =>
+        h.group.links.flatMap((l) => Object.entries(l.counters.disconnectsBy).map(([reason, n]) => [{ link: l.name, reason }, n ?? 0] as [Record<'link' | 'reason', string>, number])),
+      ),
   );
   new Gauge({
     name: 'nacbridge_link_queued_bytes',

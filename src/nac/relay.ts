@@ -136,6 +136,7 @@ export class Relay extends EventEmitter<RelayEvents> {
         keys: nacKeys,
         allowSingleLink: config.allowSingleLink,
         responseTimeoutMs: config.responseTimeoutSeconds * 1000,
+        reconnectAfterSilentTimeouts: config.reconnectAfterSilentTimeouts,
         clock: this.clock,
       });
       const route: HostRoute = { config, group, counters: { requests: 0, responses: 0, dropped: {}, rejected: {}, unmatched: 0 }, dialTail };

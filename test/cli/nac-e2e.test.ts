@@ -115,7 +115,7 @@ describe('cli end to end: sim platform, sim modem, run, sim pos as separate proc
           { name: 'a', port: '/dev/ttyUSB0', address: '0001', dnis: '61651108' },
           { name: 'b', port: '/dev/ttyUSB1', address: '0001', modem: 'Generic!' },
         ],
-        hosts: [{ name: 'cups', links: [{ host: '10.0.0.1', port: 5001 }], maxQueuedBytes: 100, writeStallSeconds: -1 }],
+        hosts: [{ name: 'cups', links: [{ host: '10.0.0.1', port: 5001 }], maxQueuedBytes: 100, writeStallSeconds: -1, reconnectAfterSilentTimeouts: -1 }],
       }),
     );
     const r = await runCli(['check-config', bad]);
@@ -125,6 +125,7 @@ describe('cli end to end: sim platform, sim modem, run, sim pos as separate proc
     assert.match(r.stderr, /hosts\.0\.links: .*R-CONN-1/);
     assert.match(r.stderr, /hosts\.0\.maxQueuedBytes: must be at least 16384 bytes/);
     assert.match(r.stderr, /hosts\.0\.writeStallSeconds: must be 0 or more seconds/);
+    assert.match(r.stderr, /hosts\.0\.reconnectAfterSilentTimeouts: must be 0 \(never\) or more/);
   });
 
   it('R-MSG-1: check-config refuses what would cross responses or fight over a port: line addresses inside the terminal listener\'s pool, shared serial ports and names, duplicate host names, an empty pool', async () => {

@@ -132,6 +132,29 @@ describe('link group: two links acting as one', () => {
     assert.equal(toHex(await waiting), '0202');
   });
 
+  it('a link whose requests time out 3 times in a row with nothing received on it is dropped (unanswered) and reconnects; anything received breaks the streak', async () => {
+    await setUp();
+    const [link1, link2] = group.links;
+    const timedOut = (answer: Promise<Buffer>) => assert.rejects(answer, (e: RequestFailed) => e.reason === 'timeout');
+    const first = [1, 2, 3, 4].map((k) => group.request(request(k))); // two on each link
+    clock.advance(60_000);
+    await Promise.all(first.map(timedOut));
+    const unmatched = nextEvent(group, 'unmatched');
+    connectionOf(server.ports[0]).send(response(99)); // something arrives on link1 only
+    await unmatched;
+    const second = [5, 6].map((k) => group.request(request(k))); // one on each link
+    const down = nextEvent<[Link, string, string]>(group, 'link-state', (_l, state) => state === 'down');
+    clock.advance(60_000);
+    await Promise.all(second.map(timedOut));
+    const [gone, , reason] = await down;
+    assert.equal(gone, link2, 'the third silent timeout in a row on link2');
+    assert.equal(reason, 'unanswered');
+    assert.deepEqual(link2.counters.disconnectsBy, { unanswered: 1 });
+    assert.equal(link1.counters.disconnects, 0, 'link1 heard something: its streak started again');
+    clock.advance(1_000);
+    await until(() => link2.isUp, 'link2 back up');
+  });
+
   it('close() fails what is pending with reason closed', async () => {
     await setUp();
     const answer = group.request(request(8));
@@ -211,5 +234,52 @@ describe('link group: a host that stops reading', () => {
     await assert.rejects(answer, (e: RequestFailed) => e.reason === 'no-link' && /able to take it/.test(e.message));
     assert.equal(group.counters.failed['no-link'], 1);
     assert.equal(group.counters.sent, 0);
+  });
+
+  it('requests that time out with nothing received on either link drop both (unanswered), each after its third', async () => {
+    const answers = [1, 2, 3, 4, 5, 6].map((k) => group.request(request(k)));
+    assert.deepEqual(links.map((l) => l.counters.framesOut), [3, 3]);
+    clock.advance(60_000);
+    for (const answer of answers) await assert.rejects(answer, (e: RequestFailed) => e.reason === 'timeout');
+    await until(() => links.every((l) => !l.isUp), 'both links dropped');
+    assert.deepEqual(links.map((l) => l.counters.disconnectsBy), [{ unanswered: 1 }, { unanswered: 1 }]);
+    clock.advance(1_000);
+    await until(() => links.every((l) => l.isUp), 'both links back');
+  });
+
+  it('timeouts of requests sent before a reconnect do not count against the new connection', async () => {
+    const [link] = links;
+    const single = new LinkGroup({ name: 'one', links: [link], keys, clock, allowSingleLink: true });
+    try {
+      const old = [1, 2].map((k) => single.request(request(k)));
+      link.drop();
+      await until(() => !link.isUp, 'link down');
+      clock.advance(1_000);
+      await until(() => link.isUp, 'link back up');
+      const current = single.request(request(3));
+      clock.advance(60_000);
+      for (const answer of [...old, current]) await assert.rejects(answer, (e: RequestFailed) => e.reason === 'timeout');
+      assert.equal(link.isUp, true, 'only one silent timeout on this connection');
+      assert.deepEqual(link.counters.disconnectsBy, { 'closed-by-us': 1 });
+    } finally {
+      await single.close();
+    }
+  });
+
+  it('a request that times out after a keep-alive was received on its link is not a silent timeout: it starts no streak', async () => {
+    const [link] = links;
+    const single = new LinkGroup({ name: 'one', links: [link], keys, clock, allowSingleLink: true });
+    try {
+      const heard = single.request(request(1));
+      hosts[0].sockets[0].write(Buffer.from('0000', 'hex')); // a keep-alive from the host
+      await until(() => link.counters.keepalivesIn === 1, 'the keep-alive received');
+      const silent = [2, 3].map((k) => single.request(request(k)));
+      clock.advance(60_000);
+      for (const answer of [heard, ...silent]) await assert.rejects(answer, (e: RequestFailed) => e.reason === 'timeout');
+      assert.equal(link.isUp, true, 'two silent timeouts, not three');
+      assert.equal(link.counters.disconnects, 0);
+    } finally {
+      await single.close();
+    }
   });
 });

@@ -428,7 +428,7 @@ describe('link: a host that accepts but stops reading', () => {
     const down = nextEvent<[string, string]>(l, 'state', (s) => s === 'down');
     clock.advance(1);
     assert.equal((await down)[1], 'write-stalled');
-    assert.equal(l.counters.writeStalls, 1);
+    assert.deepEqual(l.counters.disconnectsBy, { 'write-stalled': 1 });
     assert.equal(l.queuedBytes, 0, 'the backlog went with its connection');
     clock.advance(1 * SECOND); // first retry within 1 s
     await until(() => l.isUp, 'link back up');
@@ -444,7 +444,7 @@ describe('link: a host that accepts but stops reading', () => {
     await drained;
     clock.advance(20 * SECOND); // 40 s after the first backlog began
     assert.equal(l.isUp, true);
-    assert.equal(l.counters.writeStalls, 0);
+    assert.equal(l.counters.disconnects, 0);
     assert.equal(l.send(Buffer.from('6000030001', 'hex')), true);
     await until(() => host.received.subarray(-7).toString('hex') === '00056000030001', 'the next frame read by the host');
   });

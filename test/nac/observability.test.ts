@@ -297,8 +297,8 @@ describe('NAC observability: /metrics, /status, --trace, graceful drain', functi
       clock.advance(30_000);
       await until(() => deafLink.state === 'down', 'the stalled link dropped');
       const after = (await fetch(status.port, '/metrics')).body;
-      assert.match(after, /nacbridge_link_write_stalls_total\{link="cups-1"\} 1/);
-      assert.match(after, /nacbridge_link_write_stalls_total\{link="cups-2"\} 0/);
+      assert.match(after, /nacbridge_link_disconnects_total\{link="cups-1",reason="write-stalled"\} 1/);
+      assert.doesNotMatch(after, /nacbridge_link_disconnects_total\{link="cups-2"/);
       assert.match(after, /nacbridge_link_queued_bytes\{host="cups",link="cups-1"\} 0/);
     } finally {
       terminal.destroy();
