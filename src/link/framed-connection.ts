@@ -45,9 +45,9 @@ export interface FramedConnectionOptions {
   /** Close after this long without receiving anything (R-IDLE-1/2); 0 = never. */
   idleTimeoutMs: number;
   /**
-   * Close as 'write-stalled' when bytes queued for the peer have not drained for this long: a
-   * peer that accepts but stops reading would otherwise hold every frame sent to it, in memory
-   * without bound, while its TCP stack still acknowledges keep-alives. 0 = never.
+   * Close as 'write-stalled' when bytes are queued for the peer and it has taken none of them for
+   * this long: a peer that accepts but stops reading would otherwise hold every frame sent to it,
+   * in memory without bound, while its TCP stack still acknowledges keep-alives. 0 = never.
    */
   writeStallMs?: number;
   clock: Clock;
@@ -163,15 +163,28 @@ export class FramedConnection extends EventEmitter<FramedConnectionEvents> {
     if (!belowHighWater && this.stallTimer === null) this.watchForStall();
   }
 
-  /** Once per backlog, not per frame: 'drain' cancels it; a peer that never drains is closed. */
+  /**
+   * Once per backlog, not per frame: 'drain' cancels it. A peer that took nothing of the backlog
+   * for writeStallMs is closed; one that took some (it reads, if slowly) gets another period.
+   */
   private watchForStall(): void {
     const ms = this.options.writeStallMs ?? 0;
     if (ms <= 0) return;
+    const takenBefore = this.bytesTaken;
     this.stallTimer = this.options.clock.setTimeout(() => {
       this.stallTimer = null;
-      log('%s: %d bytes queued for the peer have not drained for %d ms: closing', this.options.label, this.queuedBytes, ms);
+      if (this.bytesTaken > takenBefore) return this.watchForStall();
+      log('%s: %d bytes queued for the peer, none taken for %d ms: closing', this.options.label, this.queuedBytes, ms);
       this.close('write-stalled');
     }, ms);
+  }
+
+  /**
+   * Bytes the system has taken from us so far: everything written but what is still queued. Node
+   * counts a write as queued until all of it is taken, so this moves a write at a time.
+   */
+  private get bytesTaken(): number {
+    return this.counters.bytesOut - this.socket.writableLength;
   }
 
   /** Bytes read from the socket; they are decoded (and frames copied out) before this returns. */

@@ -26,7 +26,7 @@ export interface LinkOptions {
    * ascii4, where the peer sends keep-alives; 0 = off for binary2, where only the client does).
    */
   idleTimeoutMs?: number;
-  /** Drop and reconnect when queued bytes have not drained for this long (default 30 s; 0 = never). */
+  /** Drop and reconnect when the host has taken none of the bytes queued for it for this long (default 30 s; 0 = never). */
   writeStallMs?: number;
   /**
    * Bytes queued for the host beyond which the link takes no new requests until they drain

@@ -47,7 +47,7 @@ export const hostSchema = z
     idleTimeoutSeconds: seconds.default(180),
     responseTimeoutSeconds: z.number().positive().default(60),
     reconnectMaxSeconds: z.number().positive().default(30),
-    /** A link whose queued bytes have not drained for this long is dropped and reconnected; 0 = never. */
+    /** A link whose host has taken none of the bytes queued for it for this long is dropped and reconnected; 0 = never. */
     writeStallSeconds: seconds.default(30),
     /** A link is reconnected after this many requests in a row timed out with nothing received on it; 0 = never. */
     reconnectAfterSilentTimeouts: z.number().int('must be a whole number').nonnegative('must be 0 (never) or more').default(3),

@@ -449,6 +449,20 @@ describe('link: a host that accepts but stops reading', () => {
     await until(() => host.received.subarray(-7).toString('hex') === '00056000030001', 'the next frame read by the host');
   });
 
+  it('a host that takes some of the backlog in a stall period, if slowly, gets another period; then none taken drops it', async () => {
+    await deafLink({ writeStallMs: 30 * SECOND });
+    fillBacklog(l, 16 * 1024 * 1024); // far more than the kernel buffers take when the host reads
+    clock.advance(20 * SECOND);
+    const queued = l.queuedBytes;
+    await host.readUntil(() => l.queuedBytes < queued); // some of the backlog taken by the system
+    clock.advance(10 * SECOND); // the first period ends with progress
+    assert.equal(l.isUp, true, 'the host read something: not stalled');
+    assert.ok(l.queuedBytes > 0, 'still a backlog: no drain came to cancel the watch');
+    const down = nextEvent<[string, string]>(l, 'state', (s) => s === 'down');
+    clock.advance(30 * SECOND); // a whole period with nothing taken
+    assert.equal((await down)[1], 'write-stalled');
+  });
+
   it('a maxQueuedBytes below the socket\'s drain threshold counts as that threshold, so the drain that ends a backlog always comes', async () => {
     await deafLink({ maxQueuedBytes: 1, writeStallMs: 0 });
     fillBacklog(l, 1);

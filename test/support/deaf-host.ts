@@ -30,6 +30,25 @@ export class DeafHost {
     }
   }
 
+  /**
+   * Read on the first connection until `enough()` holds after a chunk, then stop reading again:
+   * a host that is slow, not deaf.
+   */
+  async readUntil(enough: () => boolean): Promise<void> {
+    const socket = this.sockets[0];
+    await new Promise<void>((resolve) => {
+      const onData = (data: Buffer): void => {
+        this.chunks.push(data);
+        if (!enough()) return;
+        socket.pause();
+        socket.off('data', onData);
+        resolve();
+      };
+      socket.on('data', onData);
+      socket.resume();
+    });
+  }
+
   /** Every byte read since `listen()`, in order. */
   get received(): Buffer {
     return Buffer.concat(this.chunks);
