@@ -420,7 +420,7 @@ describe('link: a host that accepts but stops reading', () => {
     await host.close();
   });
 
-  it('R-CONN-3: a backlog that has not drained for writeStallMs drops the connection as write-stalled (counted); the link reconnects', async () => {
+  it('R-CONN-3: a host that takes none of the backlog for writeStallMs has its connection dropped as write-stalled (counted); the link reconnects', async () => {
     await deafLink({ writeStallMs: 30 * SECOND });
     fillBacklog(l, 64 * 1024);
     clock.advance(30 * SECOND - 1);
