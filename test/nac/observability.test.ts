@@ -250,23 +250,18 @@ describe('NAC observability: /metrics, /status, --trace, graceful drain', functi
     }
   });
 
-  it('a platform link that stops reading: requests go through its sibling, /metrics and /status show the backlog, and the link is dropped as write-stalled', async () => {
+  /**
+   * A NAC whose host has a deaf first link (it accepts and reads nothing) and a live loopback
+   * platform behind the second, a status endpoint, and one TCP terminal, all on an injected clock.
+   */
+  async function deafAndLiveNac(host: Record<string, unknown>) {
     const clock = new ManualClock();
     const deaf = new DeafHost();
     const platform = new LoopbackPlatform();
     const [deafPort, [livePort]] = await Promise.all([deaf.start(), platform.start()]);
     const nac = new Nac(
       nacConfigSchema.parse({
-        hosts: [
-          {
-            name: 'cups',
-            default: true,
-            allowSingleLink: true,
-            links: [deafPort, livePort].map((port) => ({ host: '127.0.0.1', port })),
-            writeStallSeconds: 30,
-            maxQueuedBytes: 32 * 1024,
-          },
-        ],
+        hosts: [{ name: 'cups', default: true, allowSingleLink: true, links: [deafPort, livePort].map((port) => ({ host: '127.0.0.1', port })), ...host }],
         terminalListener: { host: '127.0.0.1', port: 0, allow: ['127.0.0.1'] },
       }),
       { clock },
@@ -275,36 +270,70 @@ describe('NAC observability: /metrics, /status, --trace, graceful drain', functi
     const status = await startStatusServer(nac, '127.0.0.1', 0);
     const terminal = connect({ host: '127.0.0.1', port: nac.listener?.boundPort ?? 0 });
     const group = nac.relay.hosts.get('cups')?.group as LinkGroup;
+    const responses: Buffer[] = [];
+    const decoder = new LengthPrefixedDecoder(binary2);
+    terminal.on('data', (chunk) => decoder.push(chunk, (e) => e.type === 'frame' && responses.push(e.frame)));
+    await until(() => group.upLinks.length === 2, 'links up');
+    return {
+      clock,
+      nac,
+      group,
+      responses,
+      metrics: async () => (await fetch(status.port, '/metrics')).body,
+      status: async () => JSON.parse((await fetch(status.port, '/status')).body),
+      /** An 0800 echo test from the terminal. */
+      send: (stan: string) => terminal.write(encodeLengthPrefixed(binary2, Buffer.from('6000030000' + '603100310000' + '0800' + '0020000000C00000' + stan, 'hex'))),
+      async close() {
+        terminal.destroy();
+        await status.close();
+        await nac.close();
+        await Promise.all([platform.close(), deaf.close()]);
+      },
+    };
+  }
+
+  it('a platform link that stops reading: requests go through its sibling, /metrics and /status show the backlog, and the link is dropped as write-stalled', async () => {
+    const bench = await deafAndLiveNac({ writeStallSeconds: 30, maxQueuedBytes: 32 * 1024 });
     try {
-      await until(() => group.upLinks.length === 2, 'links up');
-      const [deafLink] = group.links;
+      const [deafLink] = bench.group.links;
       fillBacklog(deafLink, 32 * 1024); // what the hung platform left unread
-      const responses: Buffer[] = [];
-      const decoder = new LengthPrefixedDecoder(binary2);
-      terminal.on('data', (chunk) => decoder.push(chunk, (e) => e.type === 'frame' && responses.push(e.frame)));
       for (const stan of ['000001', '000002']) {
-        terminal.write(encodeLengthPrefixed(binary2, Buffer.from('6000030000' + '603100310000' + '0800' + '0020000000C00000' + stan, 'hex')));
-        await until(() => responses.length === Number(stan), `answer to STAN ${stan}`);
+        bench.send(stan);
+        await until(() => bench.responses.length === Number(stan), `answer to STAN ${stan}`);
       }
-      assert.equal(nac.relay.counters.responses, 2);
-      const text = (await fetch(status.port, '/metrics')).body;
+      assert.equal(bench.nac.relay.counters.responses, 2);
+      const text = await bench.metrics();
       const queued = Number(/nacbridge_link_queued_bytes\{host="cups",link="cups-1"\} (\d+)/.exec(text)?.[1]);
       assert.ok(queued >= 32 * 1024, `cups-1 backlog ${queued}`);
       assert.match(text, /nacbridge_link_queued_bytes\{host="cups",link="cups-2"\} 0/);
-      const before = JSON.parse((await fetch(status.port, '/status')).body);
-      assert.equal(before.hosts[0].links[0].queuedBytes, queued);
+      assert.equal((await bench.status()).hosts[0].links[0].queuedBytes, queued);
 
-      clock.advance(30_000);
+      bench.clock.advance(30_000);
       await until(() => deafLink.state === 'down', 'the stalled link dropped');
-      const after = (await fetch(status.port, '/metrics')).body;
+      const after = await bench.metrics();
       assert.match(after, /nacbridge_link_disconnects_total\{link="cups-1",reason="write-stalled"\} 1/);
       assert.doesNotMatch(after, /nacbridge_link_disconnects_total\{link="cups-2"/);
       assert.match(after, /nacbridge_link_queued_bytes\{host="cups",link="cups-1"\} 0/);
     } finally {
-      terminal.destroy();
-      await status.close();
-      await nac.close();
-      await Promise.all([platform.close(), deaf.close()]);
+      await bench.close();
+    }
+  });
+
+  it('a platform link that black-holes requests is dropped as unanswered after reconnectAfterSilentTimeouts, counted in /metrics and /status', async () => {
+    const bench = await deafAndLiveNac({ reconnectAfterSilentTimeouts: 1, responseTimeoutSeconds: 5 });
+    try {
+      const [deafLink] = bench.group.links;
+      bench.send('000001'); // the first request goes to cups-1, which never answers
+      await until(() => deafLink.counters.framesOut === 1, 'the request on cups-1');
+      bench.clock.advance(5_000);
+      await until(() => deafLink.state === 'down', 'the silent link dropped');
+      assert.deepEqual(bench.nac.relay.counters.dropped, { timeout: 1 });
+      assert.match(await bench.metrics(), /nacbridge_link_disconnects_total\{link="cups-1",reason="unanswered"\} 1/);
+      assert.deepEqual((await bench.status()).hosts[0].links[0].counters.disconnectsBy, { unanswered: 1 });
+      bench.send('000002');
+      await until(() => bench.responses.length === 1, 'the next request answered through cups-2');
+    } finally {
+      await bench.close();
     }
   });
 });
