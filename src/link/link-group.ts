@@ -75,7 +75,7 @@ interface Pending extends DeadlineLinks {
   key: string;
   request: Buffer;
   link: Link | null;
-  /** Once sent: the link's connection and its count of frames received at that moment. */
+  /** Once sent: the link's connection and the frames received on it at that moment. */
   connectionAtSend: number;
   receivedAtSend: number;
   done: RequestDone;

@@ -75,8 +75,6 @@ export class Link extends EventEmitter<LinkEvents> {
   private upSince: number | null = null;
   private readonly readBuffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
   private readonly totals: LinkCounters = { ...zeroConnectionCounters(), connects: 0, connectFailures: 0, disconnects: 0, disconnectsBy: {} };
-  /** Frames and keep-alives received over the link's life: whether anything came since a moment. */
-  private received = 0;
 
   constructor(options: LinkOptions) {
     super();
@@ -94,9 +92,10 @@ export class Link extends EventEmitter<LinkEvents> {
     return this.currentState === 'up';
   }
 
-  /** Frames and keep-alives received since the link was made, over all its connections. */
+  /** Frames and keep-alives received on the current connection (0 while down). */
   get framesReceived(): number {
-    return this.received;
+    const live = this.connection?.counters;
+    return live === undefined ? 0 : live.framesIn + live.keepalivesIn;
   }
 
   /** Which connection the link is on (1 for its first); it changes with every reconnect. */
@@ -212,11 +211,7 @@ export class Link extends EventEmitter<LinkEvents> {
     this.totals.connects++;
     this.backoff.reset();
     this.upSince = this.clock.now();
-    connection.on('frame', (payload) => {
-      this.received++;
-      this.emit('frame', payload, this);
-    });
-    connection.on('keepalive', () => this.received++);
+    connection.on('frame', (payload) => this.emit('frame', payload, this));
     connection.on('drain', () => this.emit('drain', this));
     connection.once('close', (reason) => {
       for (const key of Object.keys(connection.counters) as (keyof ConnectionCounters)[]) {
