@@ -96,10 +96,10 @@ export interface RelayOptions {
  * the line address, the dial-monitor block goes in when the host wants it (ANI from caller ID,
  * zeros when absent; DNIS from the line), and the frame leaves through the host's link group,
  * chosen by the NII in the TPDU destination. Response path: matched by the TPDU destination
- * (the line address) whichever link it returns on, if its MTI and STAN answer the request's
- * (nacKeys: a late answer is unmatched, not the next request's); an echoed dial-monitor block is
- * stripped, and the terminal gets back its own TPDU with the addresses swapped. Every request ends answered or
- * dropped with a counted reason.
+ * (the line address) whichever link it returns on, if its MTI, STAN and terminal ID answer the
+ * request's (nacKeys: a late answer is unmatched, not the next request's); an echoed dial-monitor
+ * block is stripped, and the terminal gets back its own TPDU with the addresses swapped. Every
+ * request ends answered or dropped with a counted reason.
  */
 export class Relay extends EventEmitter<RelayEvents> {
   readonly hosts = new Map<string, HostRoute>();
