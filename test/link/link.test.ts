@@ -327,12 +327,13 @@ describe('link: one duplex long connection', () => {
 
     it('CIDR blocks allow a range', async () => {
       await startServer({ listen: [{ host: '127.0.0.1', port: 0, allow: ['127.0.0.0/30'] }] });
-      const accepted = nextEvent(server, 'connection');
+      const accepted = nextEvent<[FramedConnection]>(server, 'connection');
       await rawConnect(server.ports[0], '127.0.0.3');
-      await accepted;
-      const refused = nextEvent(server, 'refused');
+      assert.equal((await accepted)[0].remoteAddress, '127.0.0.3');
+      const refused = nextEvent<[string, number, string]>(server, 'refused');
       await rawConnect(server.ports[0], '127.0.0.4');
-      await refused;
+      assert.deepEqual(await refused, ['127.0.0.4', server.ports[0], 'not-allowed']);
+      assert.equal(server.counters.refused['not-allowed'], 1);
     });
 
     it('policy replace (default): an allowed newcomer replaces the open socket', async () => {
