@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import createDebug from 'debug';
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { NacbridgeError } from '../errors';
 import { listenTcp } from '../link/listen';
 import type { Nac } from './nac';
@@ -182,6 +182,22 @@ export function nacStatus(nac: Nac): unknown {
   };
 }
 
+let processRegistry: Registry | null = null;
+
+/**
+ * The process's own figures, under their usual names so existing dashboards read them: resident
+ * memory, CPU, open file descriptors, heap, GC and event-loop lag (process_*, nodejs_*). Made
+ * once per process: the event-loop monitor and GC observer behind them cannot be stopped, and
+ * every status endpoint shares them.
+ */
+function processMetrics(): Registry {
+  if (processRegistry === null) {
+    processRegistry = new Registry();
+    collectDefaultMetrics({ register: processRegistry });
+  }
+  return processRegistry;
+}
+
 /** The running /metrics and /status endpoint. */
 export interface StatusServer {
   port: number;
@@ -190,7 +206,7 @@ export interface StatusServer {
 
 /** The HTTP endpoint of config `status`: GET /metrics and GET /status. */
 export async function startStatusServer(nac: Nac, host: string, port: number): Promise<StatusServer> {
-  const registry = nacRegistry(nac);
+  const registry = Registry.merge([nacRegistry(nac), processMetrics()]);
   const server: Server = createServer((req, res) => {
     const url = (req.url ?? '').split('?')[0];
     if (req.method === 'GET' && url === '/metrics') {

@@ -79,6 +79,36 @@ describe('NAC observability: /metrics, /status, --trace, graceful drain', functi
     }
   });
 
+  it('/metrics carries the process figures under their usual names: resident memory, CPU, open fds, event-loop lag', async () => {
+    const platform = new LoopbackPlatform();
+    const ports = await platform.start();
+    const nac = new Nac(nacConfigSchema.parse({ hosts: [{ name: 'cups', default: true, allowSingleLink: true, links: ports.map((port) => ({ host: '127.0.0.1', port })) }] }));
+    await nac.start();
+    const first = await startStatusServer(nac, '127.0.0.1', 0);
+    // The process figures are made once per process; a second endpoint reports them too.
+    const second = await startStatusServer(nac, '127.0.0.1', 0);
+    try {
+      const text = (await fetch(first.port, '/metrics')).body;
+      const value = (name: string): number => {
+        const m = new RegExp(`^${name} (\\S+)`, 'm').exec(text);
+        assert.ok(m, `${name} in /metrics`);
+        return Number(m[1]);
+      };
+      // The endpoint runs in this process, so it reports this process's resident memory.
+      const rss = process.memoryUsage().rss;
+      assert.ok(Math.abs(value('process_resident_memory_bytes') - rss) < rss / 2, `RSS near ${rss}`);
+      assert.ok(value('process_cpu_seconds_total') > 0);
+      assert.ok(value('process_open_fds') > 0);
+      assert.ok(value('nodejs_eventloop_lag_seconds') >= 0);
+      assert.match((await fetch(second.port, '/metrics')).body, /^process_resident_memory_bytes \d+/m);
+    } finally {
+      await first.close();
+      await second.close();
+      await nac.close();
+      await platform.close();
+    }
+  });
+
   it('/metrics counts TCP terminals accepted, refused by the allow-list and left without a line address, and frames never relayed', async () => {
     const platform = new LoopbackPlatform();
     const ports = await platform.start();
