@@ -4,6 +4,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import { NacbridgeError } from '../errors';
 import { listenTcp } from '../link/listen';
 import type { Nac } from './nac';
+import type { TerminalListener } from './sessions';
 
 const log = createDebug('nacbridge:status');
 
@@ -33,6 +34,16 @@ export function nacRegistry(nac: Nac): Registry {
       },
     });
 
+  /** The TCP terminal listener's figures each way, as rows of frames_total and bytes_total. */
+  const listenerFigures = (read: (listener: TerminalListener) => { in: number; out: number }): [Record<'where' | 'name' | 'direction', string>, number][] => {
+    if (!nac.listener) return [];
+    const figures = read(nac.listener);
+    return [
+      [{ where: 'listener', name: 'terminals', direction: 'in' }, figures.in],
+      [{ where: 'listener', name: 'terminals', direction: 'out' }, figures.out],
+    ];
+  };
+
   fromCounters('nacbridge_calls_offered_total', 'Incoming calls (first RING)', lineLabels, () => nac.lines.map((l) => [{ line: l.line.name }, l.line.counters.callsOffered]));
   fromCounters('nacbridge_calls_answered_total', 'Calls answered (CONNECT)', lineLabels, () => nac.lines.map((l) => [{ line: l.line.name }, l.line.counters.callsAnswered]));
   fromCounters('nacbridge_caller_id_total', 'Answered calls by caller ID presence', ['line', 'present'] as const, () =>
@@ -52,6 +63,7 @@ export function nacRegistry(nac: Nac): Registry {
         [{ where: 'link', name: link.name, direction: 'out' }, link.counters.framesOut] as [Record<'where' | 'name' | 'direction', string>, number],
       ]),
     ),
+    ...listenerFigures((l) => ({ in: l.counters.framesIn, out: l.counters.framesOut })),
   ]);
   fromCounters('nacbridge_bytes_total', 'Bytes by where and direction', ['where', 'name', 'direction'] as const, () => [
     ...nac.lines.flatMap((l) => [
@@ -64,6 +76,7 @@ export function nacRegistry(nac: Nac): Registry {
         [{ where: 'link', name: link.name, direction: 'out' }, link.counters.bytesOut] as [Record<'where' | 'name' | 'direction', string>, number],
       ]),
     ),
+    ...listenerFigures((l) => l.bytes),
   ]);
   fromCounters('nacbridge_link_reconnects_total', 'Link connections made after the first', ['link'] as const, () =>
     [...nac.relay.hosts.values()].flatMap((h) => h.group.links.map((l) => [{ link: l.name }, Math.max(0, l.counters.connects - 1)] as [Record<'link', string>, number])),
@@ -177,9 +190,14 @@ export function nacStatus(nac: Nac): unknown {
       })),
       counters: { ...h.counters, group: h.group.counters },
     })),
-    terminalListener: nac.listener ? { port: nac.listener.boundPort, counters: nac.listener.counters } : null,
+    terminalListener: nac.listener ? listenerStatus(nac.listener) : null,
     relay: { ...nac.relay.counters, inFlight: nac.relay.inFlight },
   };
+}
+
+function listenerStatus(listener: TerminalListener): unknown {
+  const bytes = listener.bytes;
+  return { port: listener.boundPort, connections: listener.connections, counters: { ...listener.counters, bytesIn: bytes.in, bytesOut: bytes.out } };
 }
 
 let processRegistry: Registry | null = null;

@@ -115,6 +115,8 @@ export class TerminalListener {
   private serverClosed: Promise<void> | null = null;
   private readonly free: string[] = [];
   private readonly open = new Set<FramedConnection>();
+  /** Bytes of the connections that have ended; those still open are added when asked. */
+  private readonly endedBytes = { in: 0, out: 0 };
   private readonly allow: AllowList;
   boundPort = 0;
 
@@ -172,6 +174,8 @@ export class TerminalListener {
         session.isOpen = false;
         this.relay.endSession(session);
         this.open.delete(connection);
+        this.endedBytes.in += connection.counters.bytesIn;
+        this.endedBytes.out += connection.counters.bytesOut;
         this.free.push(address);
       });
       socket.resume();
@@ -181,6 +185,22 @@ export class TerminalListener {
       this.counters.acceptErrors++;
       log('terminal listener: accept failed (%s); still listening', error.message);
     });
+  }
+
+  /** Terminal connections open now. */
+  get connections(): number {
+    return this.open.size;
+  }
+
+  /** Bytes each way over every terminal connection so far, open ones included. */
+  get bytes(): { in: number; out: number } {
+    let bytesIn = this.endedBytes.in;
+    let bytesOut = this.endedBytes.out;
+    for (const c of this.open) {
+      bytesIn += c.counters.bytesIn;
+      bytesOut += c.counters.bytesOut;
+    }
+    return { in: bytesIn, out: bytesOut };
   }
 
   /**

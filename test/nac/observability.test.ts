@@ -142,6 +142,9 @@ describe('NAC observability: /metrics, /status, --trace, graceful drain', functi
       assert.match(text, /nacbridge_terminal_connections_total\{outcome="refused"\} 1/);
       assert.match(text, /nacbridge_terminal_connections_total\{outcome="no-address"\} 1/);
       assert.match(text, /nacbridge_frames_rejected_total\{reason="bad-frame"\} 1/);
+      // The rejected frame still came in: 2 length bytes and 3 of payload.
+      assert.match(text, /nacbridge_frames_total\{where="listener",name="terminals",direction="in"\} 1/);
+      assert.match(text, /nacbridge_bytes_total\{where="listener",name="terminals",direction="in"\} 5/);
       assert.match(text, /nacbridge_terminal_connections_total\{outcome="accept-error"\} 0/);
       assert.match(text, /nacbridge_status_accept_errors_total 0/);
 
@@ -154,6 +157,24 @@ describe('NAC observability: /metrics, /status, --trace, graceful drain', functi
       const after = (await fetch(status.port, '/metrics')).body;
       assert.match(after, /nacbridge_terminal_connections_total\{outcome="accept-error"\} 1/);
       assert.match(after, /nacbridge_status_accept_errors_total 1/);
+
+      // A connection's bytes stay counted once it has ended, and a terminal's answer counts going out.
+      first.destroy();
+      await until(() => nac.listener?.connections === 0, 'the first terminal gone');
+      const second = await open('127.0.0.1');
+      let answered = false;
+      second.once('data', () => (answered = true));
+      // An 0800 echo test: STAN 000001, terminal 12345678, merchant 123456789012345.
+      const request = Buffer.concat([Buffer.from('6000030000' + '603100310000' + '0800' + '0020000000C00000' + '000001', 'hex'), Buffer.from('12345678' + '123456789012345', 'ascii')]);
+      second.write(encodeLengthPrefixed(binary2, request));
+      await until(() => answered && nac.relay.counters.responses === 1, 'the answer delivered');
+      const last = (await fetch(status.port, '/metrics')).body;
+      assert.match(last, new RegExp(`nacbridge_bytes_total\\{where="listener",name="terminals",direction="in"\\} ${5 + 2 + request.length}\n`));
+      assert.match(last, /nacbridge_frames_total\{where="listener",name="terminals",direction="out"\} 1\n/);
+      const listener = JSON.parse((await fetch(status.port, '/status')).body).terminalListener;
+      assert.equal(listener.connections, 1);
+      assert.equal(listener.counters.bytesIn, 5 + 2 + request.length);
+      assert.equal(listener.counters.bytesOut, 2 + request.length, 'the echo is as long as the request');
     } finally {
       for (const s of sockets) s.destroy();
       await status.close();
