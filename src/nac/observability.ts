@@ -52,7 +52,7 @@ export function nacRegistry(nac: Nac): Registry {
       [{ line: l.line.name, present: 'false' }, l.line.counters.callerIdAbsent],
     ]),
   );
-  fromCounters('nacbridge_frames_total', 'Frames by where and direction', ['where', 'name', 'direction'] as const, () => [
+  fromCounters('nacbridge_frames_total', 'Frames by where (line, link, listener) and direction', ['where', 'name', 'direction'] as const, () => [
     ...nac.lines.flatMap((l) => [
       [{ where: 'line', name: l.line.name, direction: 'in' }, l.counters.framesIn] as [Record<'where' | 'name' | 'direction', string>, number],
       [{ where: 'line', name: l.line.name, direction: 'out' }, l.counters.framesOut] as [Record<'where' | 'name' | 'direction', string>, number],
@@ -65,7 +65,7 @@ export function nacRegistry(nac: Nac): Registry {
     ),
     ...listenerFigures((l) => ({ in: l.counters.framesIn, out: l.counters.framesOut })),
   ]);
-  fromCounters('nacbridge_bytes_total', 'Bytes by where and direction', ['where', 'name', 'direction'] as const, () => [
+  fromCounters('nacbridge_bytes_total', 'Bytes by where (line, link, listener) and direction', ['where', 'name', 'direction'] as const, () => [
     ...nac.lines.flatMap((l) => [
       [{ where: 'line', name: l.line.name, direction: 'in' }, l.line.counters.bytesIn] as [Record<'where' | 'name' | 'direction', string>, number],
       [{ where: 'line', name: l.line.name, direction: 'out' }, l.line.counters.bytesOut] as [Record<'where' | 'name' | 'direction', string>, number],
@@ -195,6 +195,7 @@ export function nacStatus(nac: Nac): unknown {
   };
 }
 
+/** The TCP terminal listener in /status: the terminals connected now, and its counters with bytes each way. */
 function listenerStatus(listener: TerminalListener): unknown {
   const bytes = listener.bytes;
   return { port: listener.boundPort, connections: listener.connections, counters: { ...listener.counters, bytesIn: bytes.in, bytesOut: bytes.out } };
