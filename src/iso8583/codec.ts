@@ -27,7 +27,7 @@ export interface PackOptions {
   pad?: PadNibble;
 }
 
-const MTI_BYTES = 2;
+export const MTI_BYTES = 2;
 const BITMAP_BYTES = 8;
 const MTI_BCD = { align: 'right' } as const;
 const NO_LAYOUT: readonly number[] = [LAST_FIELD + 1, 0];

@@ -2,7 +2,7 @@ import type { Buffer } from 'node:buffer';
 import { toHex } from '../codec/hex';
 import { locateMessage } from '../codec/terminal-envelope';
 import { TPDU_LENGTH } from '../codec/tpdu';
-import { MessageCodec, wireBytes } from '../iso8583/codec';
+import { MessageCodec, MTI_BYTES, wireBytes } from '../iso8583/codec';
 import { answersMti, ECHOED_FIELDS } from '../iso8583/mti';
 import { unionpayPos } from '../iso8583/specs/unionpay-pos';
 import type { PendingKeys } from '../link/link-group';
@@ -10,7 +10,7 @@ import type { PendingKeys } from '../link/link-group';
 /** Where the TPDU's addresses sit (R-MSG-1). */
 export const TPDU_DESTINATION = 1;
 export const TPDU_ORIGINATOR = 3;
-const MTI_BYTES = 2;
+
 /** A field a response must echo of its request, as found on the wire without unpacking. */
 interface EchoedField {
   field: number;

@@ -1,5 +1,6 @@
 import { locateMessage } from '../../src/codec/terminal-envelope';
 import { TPDU_LENGTH } from '../../src/codec/tpdu';
+import { MTI_BYTES } from '../../src/iso8583/codec';
 import type { FramedConnection } from '../../src/link/framed-connection';
 import { LinkServer } from '../../src/link/server';
 
@@ -17,7 +18,7 @@ export function echoResponse(request: Buffer): Buffer {
   } catch {
     // Not a terminal message: echoed as it came.
   }
-  if (mti >= 0 && response.length >= mti + 2) response[mti + 1] += 0x10;
+  if (mti >= 0 && response.length >= mti + MTI_BYTES) response[mti + 1] += 0x10;
   return response;
 }
 

@@ -1,6 +1,6 @@
 import createDebug from 'debug';
 import { systemClock, type Clock, type TimerHandle } from '../../src/clock';
-import { writeBcd } from '../../src/codec/bcd';
+import { readBcd, writeBcd } from '../../src/codec/bcd';
 import { locateMessage } from '../../src/codec/terminal-envelope';
 import { MessageCodec } from '../../src/iso8583/codec';
 import { maskPan } from '../../src/iso8583/redact';
@@ -116,7 +116,7 @@ export class PlatformSimulator {
   private shiftStan(response: Buffer): void {
     const at = this.codec.valueOffset(response, 11, locateMessage(response));
     if (at < 0) return;
-    const stan = Number(response.subarray(at, at + 3).toString('hex'));
+    const stan = Number(readBcd(response, at, 6, 'right'));
     writeBcd(response, at, String((stan % 999999) + 1).padStart(6, '0'), { align: 'right' });
   }
 
