@@ -6,9 +6,9 @@ import { systemClock, type Clock, type TimerHandle } from '../clock';
 import { lengthPrefix, DEFAULT_MAX_FRAME_LENGTH, type FramingName } from '../codec/length-prefix';
 import { Backoff } from './backoff';
 import { FramedConnection, zeroConnectionCounters, type CloseReason, type ConnectionCounters } from './framed-connection';
+import { READ_BUFFER_BYTES } from './shared-read-buffer';
 
 const log = createDebug('nacbridge:link');
-const READ_BUFFER_BYTES = 64 * 1024;
 
 export type LinkState = 'connecting' | 'up' | 'down' | 'closed';
 

@@ -7,6 +7,7 @@ import { binary2 } from '../codec/length-prefix';
 import { AllowList } from '../link/allow-list';
 import { FramedConnection, normalizeAddress } from '../link/framed-connection';
 import { listenTcp } from '../link/listen';
+import { READ_BUFFER_BYTES, readIntoSharedBuffer } from '../link/shared-read-buffer';
 import type { Call, ModemLine } from '../modem/line';
 import type { Relay, TerminalSession } from './relay';
 
@@ -118,6 +119,11 @@ export class TerminalListener {
   /** Bytes of the connections that have ended; those still open are added when asked. */
   private readonly endedBytes = { in: 0, out: 0 };
   private readonly allow: AllowList;
+  /**
+   * Every terminal connection reads into this one buffer (readIntoSharedBuffer): a read is
+   * decoded, its frames copied out, before the next read of any socket.
+   */
+  private readonly readBuffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
   boundPort = 0;
 
   constructor(
@@ -131,28 +137,32 @@ export class TerminalListener {
   }
 
   async start(): Promise<void> {
-    const server = createServer({ pauseOnConnect: true }, (socket) => {
-      const remote = normalizeAddress(socket.remoteAddress ?? '');
+    const server = createServer({ pauseOnConnect: true }, (accepted) => {
+      const remote = normalizeAddress(accepted.remoteAddress ?? '');
       if (!this.allow.allows(remote)) {
         this.counters.refused++;
-        socket.destroy();
+        accepted.destroy();
         return;
       }
       const address = this.free.shift();
       if (address === undefined) {
         this.counters.poolExhausted++;
         log('terminal listener: no line address left for %s', remote);
-        socket.destroy();
+        accepted.destroy();
         return;
       }
       this.counters.calls++;
-      const connection = new FramedConnection(socket, {
+      let reader: FramedConnection | null = null;
+      const shared = readIntoSharedBuffer(accepted, this.readBuffer, (bytes) => reader?.receive(bytes));
+      const connection = new FramedConnection(shared ?? accepted, {
         prefix: binary2,
         heartbeatMs: 0,
         idleTimeoutMs: this.o.idleTimeoutSeconds * 1000,
         clock: this.o.clock,
         label: `terminal ${remote} (${address})`,
+        externalReads: shared !== null,
       });
+      reader = connection;
       this.open.add(connection);
       const counters = this.counters;
       const session: TerminalSession & { isOpen: boolean } = {
@@ -178,7 +188,8 @@ export class TerminalListener {
         this.endedBytes.out += connection.counters.bytesOut;
         this.free.push(address);
       });
-      socket.resume();
+      // A socket moved to the shared buffer is reading already; one left as accepted starts now.
+      if (shared === null) accepted.resume();
     });
     this.server = server;
     this.boundPort = await listenTcp(server, this.o.port, this.o.host, (error) => {
