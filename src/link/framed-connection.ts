@@ -54,8 +54,9 @@ export interface FramedConnectionOptions {
   /** For logs: "link cups-1", "port 5001 from 127.0.0.1". */
   label: string;
   /**
-   * True when the socket was opened with `onread` and its owner passes the bytes to receive():
-   * a client link reads into one reused buffer instead of a new one per read.
+   * True when the socket reads with `onread` and its owner passes the bytes to receive(): a client
+   * link, and a terminal the listener accepted (readIntoSharedBuffer), read into a reused buffer
+   * instead of a new one per read.
    */
   externalReads?: boolean;
 }

@@ -3,7 +3,7 @@
  * relay -> two links) to an echoing responder, beside the same traffic through a plain TCP relay
  * (socat) to the same responder, and straight to the responder with no relay at all, in the same
  * run. Added latency is a path's latency minus the direct path's: what the relay itself costs.
- * A bare Node pipe (node-pipe.ts) runs beside them as the floor any Node relay starts from.
+ * A bare Node pipe (node-pipe.ts) runs beside them: what ordinary Node sockets cost.
  *
  * This VM's figures swing by tens of percent from one second to the next, so the run is a paired
  * design: each of BENCH_ROUNDS rounds times every path back to back (in an order that rotates
