@@ -58,7 +58,12 @@ export function readIntoSharedBuffer(accepted: Socket, buffer: Buffer, onBytes: 
       },
     },
   };
-  const socket = new Socket(options as ConstructorParameters<typeof Socket>[0]);
+  let socket: Socket;
+  try {
+    socket = new Socket(options as ConstructorParameters<typeof Socket>[0]);
+  } catch {
+    return null; // options this Node refuses: read the socket as accepted rather than crash
+  }
   const moved = socket as unknown as AcceptedInternals;
   if (moved._handle !== handle) return null;
   // The server counts its connections down as their sockets are destroyed: the new socket is the
