@@ -14,6 +14,8 @@ export interface NacOptions {
   /** For tests: profiles by name instead of hardware/modems, and a port opener. */
   profiles?: Record<string, ModemProfile>;
   open?: (path: string, options: OpenOptions) => Promise<SerialLine>;
+  /** For tests: false reads TCP terminals with 'data' events (TerminalListenerOptions). */
+  sharedReadBuffer?: boolean;
 }
 
 /** The whole NAC: modem lines, the optional TCP terminal listener, and the relay to the hosts. */
@@ -32,7 +34,7 @@ export class Nac {
       const modem = new ModemLine({ name: line.name, path: line.port, baudRate: line.baudRate, profile, clock, open: options.open });
       this.lines.push(new LineSessions(modem, line.address, line.dnis, this.relay));
     }
-    if (config.terminalListener) this.listener = new TerminalListener({ ...config.terminalListener, clock }, this.relay);
+    if (config.terminalListener) this.listener = new TerminalListener({ ...config.terminalListener, clock, sharedReadBuffer: options.sharedReadBuffer }, this.relay);
   }
 
   async start(): Promise<void> {

@@ -102,6 +102,11 @@ export interface TerminalListenerOptions {
   addressTo: string;
   idleTimeoutSeconds: number;
   clock: Clock;
+  /**
+   * False reads every terminal with 'data' events, as on a Node that does not let an accepted
+   * socket move to the shared read buffer: for tests of that path. Default true.
+   */
+  sharedReadBuffer?: boolean;
 }
 
 /**
@@ -109,8 +114,12 @@ export interface TerminalListenerOptions {
  * from the pool and shares the relay with the modem lines.
  */
 export class TerminalListener {
-  /** acceptErrors: connections the system failed to accept (the listener goes on listening). */
-  readonly counters = { ...zero(), refused: 0, poolExhausted: 0, acceptErrors: 0 };
+  /**
+   * acceptErrors: connections the system failed to accept (the listener goes on listening).
+   * movedToSharedBuffer: connections read through the shared buffer; the other calls were read
+   * with 'data' events (this Node refused the move, or sharedReadBuffer is false).
+   */
+  readonly counters = { ...zero(), refused: 0, poolExhausted: 0, acceptErrors: 0, movedToSharedBuffer: 0 };
   private server: Server | null = null;
   /** Settles once the listening socket is closed and every connection it accepted has ended. */
   private serverClosed: Promise<void> | null = null;
@@ -153,7 +162,8 @@ export class TerminalListener {
       }
       this.counters.calls++;
       let reader: FramedConnection | null = null;
-      const shared = readIntoSharedBuffer(accepted, this.readBuffer, (bytes) => reader?.receive(bytes));
+      const shared = this.o.sharedReadBuffer === false ? null : readIntoSharedBuffer(accepted, this.readBuffer, (bytes) => reader?.receive(bytes));
+      if (shared !== null) this.counters.movedToSharedBuffer++;
       const connection = new FramedConnection(shared ?? accepted, {
         prefix: binary2,
         heartbeatMs: 0,

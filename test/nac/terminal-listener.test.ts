@@ -20,7 +20,8 @@ interface TcpTerminal {
   answers: Buffer[];
 }
 
-describe('NAC terminal listener: TCP terminals sharing one read buffer', function () {
+// Both ways the listener reads: the shared buffer, and 'data' events where Node refuses the move.
+for (const sharedReadBuffer of [true, false]) describe(`NAC terminal listener: TCP terminals read ${sharedReadBuffer ? 'into one shared buffer' : "with 'data' events"}`, function () {
   this.timeout(20_000);
   let platform: LoopbackPlatform;
   let nac: Nac;
@@ -34,6 +35,7 @@ describe('NAC terminal listener: TCP terminals sharing one read buffer', functio
         hosts: [{ name: 'cups', default: true, allowSingleLink: true, links: ports.map((port) => ({ host: '127.0.0.1', port })) }],
         terminalListener: { host: '127.0.0.1', port: 0, allow: ['127.0.0.1'], addressFrom: '8001', addressTo: '8008' },
       }),
+      { sharedReadBuffer },
     );
     await nac.start();
     await until(() => [...nac.relay.hosts.values()][0].group.links.every((l) => l.isUp), 'both links up');
@@ -61,6 +63,7 @@ describe('NAC terminal listener: TCP terminals sharing one read buffer', functio
     );
     terminals.push(...opened);
     await until(() => nac.listener?.connections === count, 'every terminal accepted');
+    assert.equal(nac.listener?.counters.movedToSharedBuffer, sharedReadBuffer ? count : 0, 'read the way this run means to');
     return opened;
   }
 
