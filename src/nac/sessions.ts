@@ -133,6 +133,8 @@ export class TerminalListener {
    * decoded, its frames copied out, before the next read of any socket.
    */
   private readonly readBuffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
+  /** Whether the log has said, once, that this Node refuses the move. */
+  private saidNoMove = false;
   boundPort = 0;
 
   constructor(
@@ -164,6 +166,10 @@ export class TerminalListener {
       let reader: FramedConnection | null = null;
       const shared = this.o.sharedReadBuffer === false ? null : readIntoSharedBuffer(accepted, this.readBuffer, (bytes) => reader?.receive(bytes));
       if (shared !== null) this.counters.movedToSharedBuffer++;
+      else if (this.o.sharedReadBuffer !== false && !this.saidNoMove) {
+        this.saidNoMove = true;
+        log("terminal listener: this Node does not let an accepted socket read into the shared buffer; reading terminals with 'data' events");
+      }
       const connection = new FramedConnection(shared ?? accepted, {
         prefix: binary2,
         heartbeatMs: 0,
