@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import createDebug from 'debug';
 import type { Clock } from '../clock';
 import { AsyncFrameDecoder, encodeAsyncFrame } from '../codec/async-frame';
@@ -164,12 +164,7 @@ export class TerminalListener {
       }
       this.counters.calls++;
       let reader: FramedConnection | null = null;
-      const shared = this.o.sharedReadBuffer === false ? null : readIntoSharedBuffer(accepted, this.readBuffer, (bytes) => reader?.receive(bytes));
-      if (shared !== null) this.counters.movedToSharedBuffer++;
-      else if (this.o.sharedReadBuffer !== false && !this.saidNoMove) {
-        this.saidNoMove = true;
-        log("terminal listener: this Node does not let an accepted socket read into the shared buffer; reading terminals with 'data' events");
-      }
+      const shared = this.moveToSharedBuffer(accepted, (bytes) => reader?.receive(bytes));
       const connection = new FramedConnection(shared ?? accepted, {
         prefix: binary2,
         heartbeatMs: 0,
@@ -212,6 +207,23 @@ export class TerminalListener {
       this.counters.acceptErrors++;
       log('terminal listener: accept failed (%s); still listening', error.message);
     });
+  }
+
+  /**
+   * `accepted` moved to the shared read buffer (readIntoSharedBuffer), counted; null when it is to
+   * be read with 'data' events, because sharedReadBuffer is false or this Node refuses the move
+   * (logged once).
+   */
+  private moveToSharedBuffer(accepted: Socket, onBytes: (bytes: Buffer) => void): Socket | null {
+    if (this.o.sharedReadBuffer === false) return null;
+    const moved = readIntoSharedBuffer(accepted, this.readBuffer, onBytes);
+    if (moved !== null) {
+      this.counters.movedToSharedBuffer++;
+    } else if (!this.saidNoMove) {
+      this.saidNoMove = true;
+      log("terminal listener: this Node does not let an accepted socket read into the shared buffer; reading terminals with 'data' events");
+    }
+    return moved;
   }
 
   /** Terminal connections open now. */
