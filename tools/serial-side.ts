@@ -1,15 +1,14 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { listenTcp } from '../src/link/listen';
-import { openSerialLine, type SerialLine } from '../src/serial/port';
-import { createPtyPair } from './modem-sim/pty';
+import { openPty, type PtyDevice } from '../src/serial/pty';
 
 /**
- * Where an emulated device's serial side is served: one end of a socat pty pair (the other end is
- * the device path the NAC or driver opens) or a raw TCP serial server (opened as tcp://host:port).
+ * Where an emulated device's serial side is served: the master side of a pty this process opens
+ * (the NAC or driver opens its path, DIR/NAME) or a raw TCP serial server (tcp://host:port).
  */
 export type SerialSideSpec = { kind: 'tcp'; host: string; port: number } | { kind: 'pty'; dir: string; name: string };
 
-export type ByteSide = SerialLine | Socket;
+export type ByteSide = Socket | PtyDevice;
 
 export interface ServedSerialSide {
   /** What the other side opens: a pty path or tcp://host:port. */
@@ -23,16 +22,9 @@ export interface ServedSerialSide {
  */
 export async function serveSerialSide(spec: SerialSideSpec, onSide: (side: ByteSide) => void): Promise<ServedSerialSide> {
   if (spec.kind === 'pty') {
-    const pair = await createPtyPair(spec.dir, spec.name);
-    const port = await openSerialLine(pair.modemPath, { controlLines: false });
-    onSide(port);
-    return {
-      path: pair.nacPath,
-      async close() {
-        await port.close();
-        await pair.close();
-      },
-    };
+    const pty = await openPty({ link: { dir: spec.dir, name: spec.name } });
+    onSide(pty.device);
+    return { path: pty.path, close: () => pty.close() };
   }
   const sockets = new Set<Socket>();
   const server: Server = createServer((socket) => {

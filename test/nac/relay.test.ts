@@ -8,8 +8,8 @@ import { DNIS, addressOf, ptyLineEnd, startNacBench, tcpLineEnd, terminalIdOf, t
 import { until } from '../support/wait';
 
 const TRANSPORTS: [string, () => Promise<LineEnd>][] = [
-  ['real ptys (socat)', ptyLineEnd],
-  ['tcp:// serial lines, no socat', tcpLineEnd],
+  ['real ptys', ptyLineEnd],
+  ['tcp:// serial lines', tcpLineEnd],
 ];
 
 for (const [transport, lineEnd] of TRANSPORTS) describe(`NAC over ${transport}: emulated modem <-> nacbridge NAC <-> platform simulator (two links)`, function () {

@@ -14,8 +14,7 @@ import { loadPinPadProfile, listPinPadProfiles } from '../../src/pinpad/profile'
 import { SzztPinPad } from '../../src/pinpad/szzt-driver';
 import { encodeSzztFrame, SzztFrameDecoder, type SzztEvent } from '../../src/pinpad/szzt-frame';
 import { PinPadError } from '../../src/pinpad/szzt-link';
-import { openSerialLine, type SerialLine } from '../../src/serial/port';
-import { createPtyPair, type PtyPair } from '../../tools/modem-sim/pty';
+import { openPty, type Pty } from '../../src/serial/pty';
 import { PinPadEmulator } from '../../tools/pinpad-sim/emulator';
 import { cutPoints, splitAt } from '../support/chunks';
 
@@ -75,10 +74,11 @@ describe('pinpad/szzt framing (R-PAD-1)', () => {
 describe('pinpad/szzt driver against the emulator over a real pty', function () {
   this.timeout(15_000);
   let dir: string;
-  let pair: PtyPair;
-  let padSide: SerialLine;
+  let pty: Pty;
   let emulator: PinPadEmulator;
   let pad: SzztPinPad;
+  /** What beforeEach opened, in order: a set-up that failed half way closes only what it got to. */
+  let opened: (() => unknown)[] = [];
 
   before(() => {
     dir = mkdtempSync(path.join(tmpdir(), 'nacbridge-pinpad-'));
@@ -86,17 +86,17 @@ describe('pinpad/szzt driver against the emulator over a real pty', function () 
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   beforeEach(async () => {
-    pair = await createPtyPair(dir, 'pad');
-    padSide = await openSerialLine(pair.modemPath, { controlLines: false });
-    emulator = new PinPadEmulator(padSide, { typedPin: '123456' });
+    pty = await openPty({ link: { dir, name: 'pad' } });
+    opened.push(() => pty.close());
+    emulator = new PinPadEmulator(pty.device, { typedPin: '123456' });
+    opened.push(() => emulator.close());
     emulator.holdMasterKey(1, TMK);
-    pad = await SzztPinPad.open(pair.nacPath, loadPinPadProfile('szzt-emulator'));
+    pad = await SzztPinPad.open(pty.path, loadPinPadProfile('szzt-emulator'));
+    opened.push(() => pad.close());
   });
   afterEach(async () => {
-    await pad.close();
-    await padSide.close();
-    emulator.close();
-    await pair.close();
+    for (const close of opened.reverse()) await close();
+    opened = [];
   });
 
   function randomKeys(mode: string): WorkKeys {

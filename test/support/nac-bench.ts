@@ -1,9 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { openSerialLine } from '../../src/serial/port';
 import { ModemEmulator } from '../../tools/modem-sim/emulator';
-import { createPtyPair } from '../../tools/modem-sim/pty';
+import { openPty } from '../../src/serial/pty';
 import type { PlatformConfig } from '../../tools/platform-sim/config';
 import { FAST_EMULATOR, startSimBench, type LineEnd, type SimBench } from '../../tools/sim-bench/bench';
 
@@ -25,19 +24,24 @@ export async function startNacBench(lines: number, makeEnd: () => Promise<LineEn
 
 let ptyCount = 0;
 
-/** A socat pty pair: the NAC opens one end as a serial device, the emulator the other. */
+/** A real pty: the NAC opens its path as a serial device, the emulator holds its master side. */
 export async function ptyLineEnd(): Promise<LineEnd> {
   const dir = mkdtempSync(path.join(tmpdir(), 'nacbridge-pty-'));
-  const pair = await createPtyPair(dir, `line${ptyCount++}`);
-  const port = await openSerialLine(pair.modemPath, { controlLines: false });
-  const modem = new ModemEmulator(port, FAST_EMULATOR);
+  let pty;
+  try {
+    pty = await openPty({ link: { dir, name: `line${ptyCount++}` } });
+  } catch (e) {
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
+  const opened = pty;
+  const modem = new ModemEmulator(opened.device, FAST_EMULATOR);
   return {
-    path: pair.nacPath,
+    path: opened.path,
     modem: async () => modem,
     async close() {
       modem.close();
-      await port.close();
-      await pair.close();
+      await opened.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };
