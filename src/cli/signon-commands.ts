@@ -44,10 +44,10 @@ export function registerSignonCommands(program: Command, sim: Command): void {
 
   sim
     .command('pinpad')
-    .description('an emulated SZZT-family PIN pad on a TCP port (raw serial server) or a pty (socat)')
+    .description('an emulated SZZT-family PIN pad on a TCP port (raw serial server) or a pty')
     .option('--tcp <port>', 'serve it as tcp://127.0.0.1:PORT (0 picks one)', listenPort)
-    .option('--pty <dir>', 'make a pty pair with socat in DIR; the driver opens DIR/NAME-nac')
-    .option('--name <name>', 'name of the pty pair', 'pinpad')
+    .option('--pty <dir>', 'open a pty and link it as DIR/NAME; the driver opens that path')
+    .option('--name <name>', 'name of the pty link in DIR', 'pinpad')
     .option('--master-index <n>', 'index of the master key the pad holds', wholeNumber(0, 255), 1)
     .requiredOption('--master-env <var>', 'environment variable holding that master key in hex')
     .option('--pin-env <var>', 'environment variable holding the PIN its cardholder types')

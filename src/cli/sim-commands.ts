@@ -64,10 +64,10 @@ export function registerSimCommands(program: Command): Command {
     });
   sim
     .command('modem')
-    .description('an emulated Hayes modem: serial side on a pty (socat) or a raw TCP serial server, line side on a TCP port; "drop" on stdin drops the carrier of the call in progress')
+    .description('an emulated Hayes modem: serial side on a pty or a raw TCP serial server, line side on a TCP port; "drop" on stdin drops the carrier of the call in progress')
     .option('--tcp <port>', 'serve the serial side as tcp://127.0.0.1:PORT (0 picks one)', listenPort)
-    .option('--pty <dir>', 'make a pty pair with socat in DIR; the NAC opens DIR/NAME-nac')
-    .option('--name <name>', 'name of the pty pair', 'line1')
+    .option('--pty <dir>', 'open a pty and link it as DIR/NAME; the NAC opens that path')
+    .option('--name <name>', 'name of the pty link in DIR', 'line1')
     .option('--pos-port <port>', 'TCP port where POS terminals "dial in" (0 picks one)', listenPort, 0)
     .option('--caller-id <number>', 'calling number presented on every call', '50582613')
     .addOption(

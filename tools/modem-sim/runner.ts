@@ -4,7 +4,7 @@ import { listenTcp } from '../../src/link/listen';
 import { serveSerialSide, type SerialSideSpec } from '../serial-side';
 
 /**
- * nacbridge sim modem: an emulated modem whose serial side is a pty (from socat) or a raw TCP
+ * nacbridge sim modem: an emulated modem whose serial side is a pty this process opens or a raw TCP
  * serial server, and whose line side is a TCP port: every connection to it is an incoming call
  * with the configured caller ID (a POS simulator, a script, or netcat).
  */

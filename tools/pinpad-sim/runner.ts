@@ -2,7 +2,7 @@ import { SecretKey } from '../../src/crypto/secret-key';
 import { serveSerialSide, type SerialSideSpec } from '../serial-side';
 import { PinPadEmulator, type PinPadFault } from './emulator';
 
-/** nacbridge sim pinpad: the emulated pad on a pty (socat) or a TCP port (raw serial server). */
+/** nacbridge sim pinpad: the emulated pad on a pty or a TCP port (raw serial server). */
 export interface PinPadSimOptions {
   serial: SerialSideSpec;
   masterIndex: number;

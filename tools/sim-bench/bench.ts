@@ -106,8 +106,28 @@ export async function startSimBench(options: SimBenchOptions): Promise<SimBench>
       ...options.platform,
     }),
   );
-  await sim.start();
-  const ends = await Promise.all(Array.from({ length: count }, options.makeEnd ?? tcpLineEnd));
+  // A set-up that fails half way (no pty on this machine, a port taken) closes what it opened
+  // before the error goes on: a test's teardown never sees a bench, and nothing may stay open.
+  const opened: (() => Promise<void>)[] = [];
+  const closeOpened = async (): Promise<void> => {
+    for (const close of opened.splice(0).reverse()) await close();
+  };
+  try {
+    await sim.start();
+    opened.push(() => sim.close());
+    const settled = await Promise.allSettled(Array.from({ length: count }, options.makeEnd ?? tcpLineEnd));
+    for (const s of settled) if (s.status === 'fulfilled') opened.push(() => s.value.close());
+    const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (failed) throw failed.reason;
+    const ends = settled.map((s) => (s as PromiseFulfilledResult<LineEnd>).value);
+    return await startNacOnBench(options, sim, ends, opened);
+  } catch (e) {
+    await closeOpened();
+    throw e;
+  }
+}
+
+async function startNacOnBench(options: SimBenchOptions, sim: PlatformSimulator, ends: LineEnd[], opened: (() => Promise<void>)[]): Promise<SimBench> {
   const config: NacConfig = nacConfigSchema.parse({
     lines: ends.map((end, i) => ({ name: `line${i + 1}`, port: end.path, modem: 'emulator', dnis: dnisOf(i), address: addressOf(i) })),
     hosts: [
@@ -124,6 +144,7 @@ export async function startSimBench(options: SimBenchOptions): Promise<SimBench>
   });
   const profile = { ...loadModemProfile('emulator'), answerDelayMs: 20, escapeGuardMs: 50 };
   const nac = new Nac(config, { profiles: { emulator: profile } });
+  opened.push(() => nac.close());
   await nac.start();
   await until(() => nac.lines.every((l) => l.line.state === 'idle'), 'lines idle', 5000);
   await until(() => [...nac.relay.hosts.values()].every((h) => h.group.upLinks.length === 2), 'links up', 5000);
