@@ -7,7 +7,7 @@ import type { FieldValue } from './message';
 /** What replaces a hidden value (track data, PIN block, ICC data, keys). */
 export const HIDDEN = '***';
 
-/** A PAN as people may see it: first 6 and last 4 digits (R-MSG field 2 policy, DESIGN.md). */
+/** A PAN as people may see it: first 6 and last 4 digits (docs/design.md, conventions). */
 export function maskPan(pan: string): string {
   if (pan.length <= 10) return '*'.repeat(Math.max(0, pan.length - 4)) + pan.slice(-4);
   return pan.slice(0, 6) + '*'.repeat(pan.length - 10) + pan.slice(-4);

@@ -1,7 +1,7 @@
 import { CodecError } from '../errors';
 
 /**
- * Named views of the structured numeric fields 22, 53, 60 and 61 (SPEC.md §5). A layout lists
+ * Named views of the structured numeric fields 22, 53, 60 and 61 (docs/wire-rules.md §5). A layout lists
  * subfields in wire order with their widths; a value may stop after any whole subfield
  * (field 60 is sent with 11, 13, 17 or 19 digits).
  */

@@ -55,7 +55,7 @@ export interface ModemLineOptions {
 }
 
 /**
- * One modem on one serial port, from power-on to hang-up (DESIGN.md data flow):
+ * One modem on one serial port, from power-on to hang-up (docs/design.md, data flow):
  * init (every command's OK checked, R-MDM-5) -> idle (periodic AT probe) -> ringing (rings
  * counted, caller ID collected; on-hook NO CARRIER / CIDM ignored, R-MDM-3) -> ATA after caller ID
  * or on the configured ring (R-MDM-1) -> connected (bytes out as 'data'; carrier loss by DCD poll

@@ -92,7 +92,7 @@ export interface RelayOptions {
 }
 
 /**
- * The NAC relay (DESIGN.md data flow). Request path: a terminal frame's TPDU originator becomes
+ * The NAC relay (docs/design.md, data flow). Request path: a terminal frame's TPDU originator becomes
  * the line address, the dial-monitor block goes in when the host wants it (ANI from caller ID,
  * zeros when absent; DNIS from the line), and the frame leaves through the host's link group,
  * chosen by the NII in the TPDU destination. Response path: matched by the TPDU destination

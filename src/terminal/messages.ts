@@ -3,7 +3,7 @@ import { IsoMessage } from '../iso8583/message';
 import type { KeyMode } from '../crypto/work-keys';
 
 /**
- * Terminal-side request messages of the UnionPay POS transactions (SPEC.md §5). Each takes what
+ * Terminal-side request messages of the UnionPay POS transactions (docs/wire-rules.md §5). Each takes what
  * differs per transaction; MAC and PIN fields are added by the caller (message-security).
  */
 export interface TerminalIdentity {

@@ -12,14 +12,20 @@ export function repoRoot(): string {
   return dir;
 }
 
-/** ../shared beside the repository (override with NACBRIDGE_SHARED). */
-export function sharedDir(): string {
-  return process.env.NACBRIDGE_SHARED ?? path.resolve(repoRoot(), '..', 'shared');
+/** test/vectors/vectors.json in this repository: every vector with its source and how it was confirmed. */
+export function vectorsFile(): string {
+  return path.join(repoRoot(), 'test', 'vectors', 'vectors.json');
+}
+
+/** Where a vector came from and what confirmed it (test/vectors/README.md). */
+export interface Provenance {
+  source: string;
+  confirmed: string;
 }
 
 export interface Vectors {
-  kcv: { key: string; kcv: string; source: string }[];
-  field62: {
+  kcv: ({ key: string; kcv: string } & Provenance)[];
+  field62: ({
     mode: string;
     tmk: string;
     field62: string;
@@ -27,11 +33,11 @@ export interface Vectors {
     pinKeyCheck: string;
     macKey: string;
     macKeyCheck: string;
-  }[];
-  mac: { algorithm: string; key: string; frame: string; field64Ascii: string }[];
-  pinBlock: { format: number; pin: string; pan: string; clearBlock: string }[];
-  asyncFrame: { hex: string; tpdu: string; data: string }[];
-  callerId: {
+  } & Provenance)[];
+  mac: ({ algorithm: string; key: string; frame: string; field64Ascii: string } & Provenance)[];
+  pinBlock: ({ format: number; pin: string; pan: string; clearBlock: string } & Provenance)[];
+  asyncFrame: ({ hex: string; tpdu: string; data: string } & Provenance)[];
+  callerId: ({
     format: string;
     hex?: string;
     text?: string;
@@ -40,13 +46,13 @@ export interface Vectors {
     number: string | null;
     name?: string;
     absent?: string;
-  }[];
-  dialMonitor: { ani: string; dnis: string; block: string }[];
-  decode: { frame: string; tpdu: string; header: string; mti: string; fields: Record<string, string> }[];
+  } & Provenance)[];
+  dialMonitor: ({ ani: string; dnis: string; block: string } & Provenance)[];
+  decode: ({ frame: string; tpdu: string; header: string; mti: string; fields: Record<string, string> } & Provenance)[];
 }
 
 let cached: Vectors | undefined;
 export function vectors(): Vectors {
-  cached ??= JSON.parse(readFileSync(path.join(sharedDir(), 'vectors', 'vectors.json'), 'utf8')) as Vectors;
+  cached ??= JSON.parse(readFileSync(vectorsFile(), 'utf8')) as Vectors;
   return cached;
 }

@@ -2,7 +2,7 @@ import { binary, numeric, prefix, text, track } from '../field';
 import type { MessageSpec } from '../message-spec';
 
 /**
- * The UnionPay POS terminal message (SPEC.md §5). Read it against the field table there.
+ * The UnionPay POS terminal message (docs/wire-rules.md §5). Read it against the field table there.
  *
  * One deliberate widening: field 60 is n...017 in the table, but real terminals send up to 19
  * digits (R-MSG-10; the published 0200 sample in vectors.json has 19). A relay must pass what
