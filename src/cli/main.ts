@@ -7,10 +7,12 @@ import { registerNacCommands } from './nac-commands';
 import { registerSignonCommands } from './signon-commands';
 import { registerSimCommands } from './sim-commands';
 import { errorLine, EXIT_BAD_INPUT } from './io';
+import { packageVersion } from './version';
 
 function buildProgram(): Command {
   const program = new Command('nacbridge')
     .description('UnionPay NAC and POS / modem / PIN pad bridge')
+    .version(packageVersion(), '-V, --version', 'print the version of nacbridge')
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   registerCodecCommands(program);
   registerCryptoCommands(program);
