@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
+import { registerCheckConfigCommand } from './check-config';
 import { registerCodecCommands } from './codec-commands';
 import { registerCryptoCommands } from './crypto-commands';
 import { registerDemoCommand } from './demo';
@@ -18,6 +19,7 @@ function buildProgram(): Command {
   registerCryptoCommands(program);
   registerDemoCommand(program);
   registerNacCommands(program);
+  registerCheckConfigCommand(program);
   const sim = registerSimCommands(program);
   registerSignonCommands(program, sim);
   // Every command, nested ones too, reports usage errors to main (exit 2) instead of exiting.
