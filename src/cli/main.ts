@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
+import { registerCheckConfigCommand } from './check-config';
 import { registerCodecCommands } from './codec-commands';
 import { registerCryptoCommands } from './crypto-commands';
 import { registerDemoCommand } from './demo';
@@ -7,15 +8,18 @@ import { registerNacCommands } from './nac-commands';
 import { registerSignonCommands } from './signon-commands';
 import { registerSimCommands } from './sim-commands';
 import { errorLine, EXIT_BAD_INPUT } from './io';
+import { packageVersion } from './version';
 
 function buildProgram(): Command {
   const program = new Command('nacbridge')
     .description('UnionPay NAC and POS / modem / PIN pad bridge')
+    .version(packageVersion(), '-V, --version', 'print the version of nacbridge')
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   registerCodecCommands(program);
   registerCryptoCommands(program);
   registerDemoCommand(program);
   registerNacCommands(program);
+  registerCheckConfigCommand(program);
   const sim = registerSimCommands(program);
   registerSignonCommands(program, sim);
   // Every command, nested ones too, reports usage errors to main (exit 2) instead of exiting.

@@ -11,7 +11,7 @@ import { listModemProfiles, loadModemProfile } from '../modem/profile';
 import { listSerialPortsFromSys, type PortInfo } from '../serial/sys-ports';
 import { stopSignal } from './io';
 
-function loadNacConfig(file: string): NacConfig {
+export function loadNacConfig(file: string): NacConfig {
   const config = loadConfigFile(nacConfigSchema, file);
   // Modem profiles are part of the config's meaning: a missing one is a config error here, named
   // by its key path like any other, with the profiles there are.
@@ -70,17 +70,6 @@ export function registerNacCommands(program: Command): void {
       await trace?.close();
       process.stdout.write(`relay: ${JSON.stringify(nac.relay.counters)}${left > 0 ? `; ${left} request(s) still in flight at the deadline` : ''}\n`);
       if (trace && trace.counts.lost > 0) process.stdout.write(`trace: ${trace.counts.written} record(s) written, ${trace.counts.lost} lost after the file failed\n`);
-    });
-
-  program
-    .command('check-config')
-    .description('validate a NAC configuration; errors name the key path (exit 2), warnings go to stderr')
-    .argument('<file>', 'configuration file')
-    .action((file: string) => {
-      const config = loadNacConfig(file);
-      for (const w of configWarnings(config)) process.stderr.write(`warning: ${w}\n`);
-      const links = config.hosts.reduce((n, h) => n + h.links.length, 0);
-      process.stdout.write(`${file}: OK (${config.lines.length} line(s), ${config.hosts.length} host(s), ${links} link(s)${config.terminalListener ? ', terminal listener' : ''})\n`);
     });
 
   program
