@@ -57,9 +57,10 @@ const DECODE_HEX =
 /**
  * What a field box gets: `npm pack` of this checkout, installed globally into an empty prefix with
  * --omit=dev (no TypeScript, no mocha, no benchmark packages), and the installed `nacbridge` run.
- * Needs the npm registry or npm's cache for the dependencies (--prefer-offline uses the cache).
+ * Needs the npm registry or npm's cache for the dependencies (--prefer-offline uses the cache):
+ * that is why it is in the interop suite, not in npm test.
  */
-describe('package: the npm pack tarball installs with --omit=dev into a clean prefix and runs', function () {
+describe('interop: the npm pack tarball installs with --omit=dev into a clean prefix and runs', function () {
   this.timeout(180_000);
   const root = repoRoot();
   const manifest = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as Manifest;
