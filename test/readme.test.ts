@@ -8,17 +8,21 @@ import { platformConfigSchema } from '../tools/platform-sim/config';
 import { runCli } from './support/cli';
 import { repoRoot } from './support/vectors';
 
-/** A fenced block of the README: its language tag and text. */
+/** A fenced block of the README: its language tag, text, and the ## section it is in. */
 interface Block {
   lang: string;
   text: string;
+  section: string;
 }
 
 function readmeBlocks(): Block[] {
   const blocks: Block[] = [];
   const fence = /^```(\w*)\n([\s\S]*?)^```$/gm;
   const readme = readFileSync(path.join(repoRoot(), 'README.md'), 'utf8');
-  for (let m = fence.exec(readme); m !== null; m = fence.exec(readme)) blocks.push({ lang: m[1], text: m[2] });
+  for (let m = fence.exec(readme); m !== null; m = fence.exec(readme)) {
+    const section = [...readme.slice(0, m.index).matchAll(/^## (.*)$/gm)].pop()?.[1] ?? '';
+    blocks.push({ lang: m[1], text: m[2], section });
+  }
   return blocks;
 }
 
@@ -42,10 +46,10 @@ describe('README examples', () => {
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   it('the decode example prints exactly the JSON the README shows after it', async () => {
-    const index = blocks.findIndex((b) => b.lang === 'sh' && b.text.startsWith('nacbridge decode --hex'));
+    const index = blocks.findIndex((b) => b.lang === 'sh' && b.text.startsWith('npx nacbridge decode --hex'));
     assert.ok(index >= 0, 'a sh block with the decode example');
     // As a shell reads it: a backslash-newline joins the two lines.
-    const args = blocks[index].text.replace(/\\\n/g, '').trim().split(/\s+/).slice(1);
+    const args = blocks[index].text.replace(/\\\n/g, '').trim().split(/\s+/).slice(2);
     const shown = blocks[index + 1];
     assert.equal(shown.lang, 'json', 'the decode example is followed by its output');
     const r = await runCli(args);
@@ -69,4 +73,36 @@ describe('README examples', () => {
     const signon = jsonExample(blocks, '{"platform"');
     assert.doesNotThrow(() => validateConfig(signonConfigSchema, JSON.parse(signon), 'README signon example'));
   });
+
+  it('every nacbridge command the README shows is called through npx (a fresh clone has no global bin), names a real command, and uses only options that command has', async function () {
+    this.timeout(60_000);
+    // The field-box section is about the installed tool, on PATH as nacbridge: the interop suite runs it.
+    const lines = blocks
+      .filter((b) => (b.lang === 'sh' || b.lang === 'text') && b.section !== 'Installing on a field box')
+      .flatMap((b) => b.text.replace(/\\\n/g, ' ').split('\n'))
+      .map((l) => l.replace(/#.*$/, '').trim())
+      .filter((l) => /(^|\s)nacbridge\s/.test(l) && !l.startsWith('npm ') && !l.startsWith('sudo '));
+    assert.ok(lines.length >= 15, `${lines.length} command lines found`);
+    const helps = new Map<string, string>();
+    for (const line of lines) {
+      const words = line.split(/\s+/).filter((w) => !/^[A-Z_]+=/.test(w));
+      const at = words.indexOf('nacbridge');
+      assert.ok(at === 1 && words[0] === 'npx', `called as npx nacbridge: ${line}`);
+      const command: string[] = [];
+      for (const w of words.slice(at + 1)) {
+        if (!/^[a-z][a-z-]*$/.test(w)) break;
+        command.push(w);
+      }
+      const key = command.join(' ');
+      if (!helps.has(key)) {
+        const r = await runCli([...command, '--help']);
+        assert.equal(r.code, 0, `npx nacbridge ${key} --help: ${r.stderr}`);
+        helps.set(key, r.stdout);
+      }
+      for (const option of line.match(/(?<=^|[\s[(|])--?[a-zA-Z][\w-]*/g) ?? []) {
+        assert.ok((helps.get(key) as string).includes(option), `${option} is an option of nacbridge ${key} (README: ${line})`);
+      }
+    }
+  });
 });
+
