@@ -100,7 +100,8 @@ describe('README examples', () => {
         helps.set(key, r.stdout);
       }
       for (const option of line.match(/(?<=^|[\s[(|])--?[a-zA-Z][\w-]*/g) ?? []) {
-        assert.ok((helps.get(key) as string).includes(option), `${option} is an option of nacbridge ${key} (README: ${line})`);
+        // Whole option names: --key is not --key-env.
+        assert.match(helps.get(key) as string, new RegExp(`(^|[\\s,])${option}(?![\\w-])`, 'm'), `${option} is an option of nacbridge ${key} (README: ${line})`);
       }
     }
   });
