@@ -15,6 +15,9 @@ export interface Tpdu {
 
 export const TPDU_LENGTH = 5;
 export const TPDU_ID = 0x60;
+/** Where the two addresses sit in the 5 bytes. */
+export const TPDU_DESTINATION = 1;
+export const TPDU_ORIGINATOR = 3;
 
 const ADDRESS = /^[0-9A-F]{4}$/;
 
@@ -65,6 +68,32 @@ export function encodeTpdu(tpdu: Tpdu): Buffer {
   const out = Buffer.alloc(TPDU_LENGTH);
   writeTpdu(out, 0, tpdu);
   return out;
+}
+
+/**
+ * A request's TPDU as a NAC forwards it (R-MSG-1): `from`'s ID and destination, the originator
+ * replaced by the line address. Bytes only: it runs once per relayed request.
+ */
+export function writeTpduFromLine(from: Uint8Array, lineAddress: number, target: Uint8Array, offset: number): number {
+  target[offset] = from[0];
+  target[offset + TPDU_DESTINATION] = from[TPDU_DESTINATION];
+  target[offset + TPDU_DESTINATION + 1] = from[TPDU_DESTINATION + 1];
+  target[offset + TPDU_ORIGINATOR] = lineAddress >> 8;
+  target[offset + TPDU_ORIGINATOR + 1] = lineAddress & 0xff;
+  return offset + TPDU_LENGTH;
+}
+
+/**
+ * The TPDU a terminal gets back (R-MSG-1): the ID from the host's answer, and the terminal's own
+ * request addresses swapped. Bytes only, like writeTpduFromLine.
+ */
+export function writeSwappedTpdu(id: number, request: Uint8Array, target: Uint8Array, offset: number): number {
+  target[offset] = id;
+  target[offset + TPDU_DESTINATION] = request[TPDU_ORIGINATOR];
+  target[offset + TPDU_DESTINATION + 1] = request[TPDU_ORIGINATOR + 1];
+  target[offset + TPDU_ORIGINATOR] = request[TPDU_DESTINATION];
+  target[offset + TPDU_ORIGINATOR + 1] = request[TPDU_DESTINATION + 1];
+  return offset + TPDU_LENGTH;
 }
 
 /** The TPDU of a response: addresses swapped (R-MSG-1). Explicit, never implied by a send. */

@@ -64,7 +64,7 @@ export const DEFAULT_MAX_QUEUED_BYTES = 1024 * 1024;
  */
 export class Link extends EventEmitter<LinkEvents> {
   readonly name: string;
-  private readonly options: LinkOptions;
+  readonly options: Readonly<LinkOptions>;
   private readonly clock: Clock;
   private readonly backoff: Backoff;
   private currentState: LinkState = 'down';

@@ -10,7 +10,7 @@ import { checkLinkHosts } from '../link/link-group';
  *  "hosts":[{"name":"cups","nii":["0003"],"default":true,"framing":"binary2",
  *   "links":[{"host":"10.0.0.1","port":5001},{"host":"10.0.0.2","port":5001}],
  *   "dialMonitor":{"enabled":true,"tail":"580009490006000000220030"},
- *   "heartbeatSeconds":120,"idleTimeoutSeconds":180,"responseTimeoutSeconds":60}],
+ *   "heartbeatSeconds":120,"responseTimeoutSeconds":60}],
  *  "terminalListener":{"host":"0.0.0.0","port":7000,"allow":["192.168.1.0/24"]}}
  */
 const address = z.string().regex(/^[0-9A-Fa-f]{4}$/, 'must be 4 hex digits').transform((s) => s.toUpperCase());
@@ -44,7 +44,8 @@ export const hostSchema = z
       .strict()
       .default({ enabled: true, tail: DEFAULT_DIAL_TAIL_HEX }),
     heartbeatSeconds: seconds.default(120),
-    idleTimeoutSeconds: seconds.default(180),
+    /** ascii4 only (R-IDLE-2): on the terminal format only the server drops a silent client. */
+    idleTimeoutSeconds: seconds.optional(),
     responseTimeoutSeconds: z.number().positive().default(60),
     reconnectMaxSeconds: z.number().positive().default(30),
     /** A link whose host has taken none of the bytes queued for it for this long is dropped and reconnected; 0 = never. */
@@ -130,6 +131,11 @@ export function configWarnings(config: NacConfig): string[] {
       host.allowSingleLink,
     );
     if (warning) out.push(`hosts ${host.name}: ${warning}`);
+  }
+  for (const host of config.hosts) {
+    if (host.framing === 'binary2' && host.idleTimeoutSeconds !== undefined) {
+      out.push(`hosts ${host.name}: idleTimeoutSeconds has no effect with binary2 framing: on the terminal format only the platform drops a silent client (R-IDLE-1); the NAC sends keep-alives every heartbeatSeconds`);
+    }
   }
   if (!config.hosts.some((h) => h.default) && config.hosts.every((h) => h.nii.length === 0)) {
     out.push('no host has an NII or is the default: every request will be dropped as unroutable');

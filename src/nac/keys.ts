@@ -1,15 +1,12 @@
 import type { Buffer } from 'node:buffer';
 import { toHex } from '../codec/hex';
 import { locateMessage } from '../codec/terminal-envelope';
-import { TPDU_LENGTH } from '../codec/tpdu';
+import { TPDU_DESTINATION, TPDU_LENGTH, TPDU_ORIGINATOR } from '../codec/tpdu';
 import { MessageCodec, MTI_BYTES, wireBytes } from '../iso8583/codec';
 import { answersMti, ECHOED_FIELDS } from '../iso8583/mti';
 import { unionpayPos } from '../iso8583/specs/unionpay-pos';
 import type { PendingKeys } from '../link/link-group';
 
-/** Where the TPDU's addresses sit (R-MSG-1). */
-export const TPDU_DESTINATION = 1;
-export const TPDU_ORIGINATOR = 3;
 
 /** A field a response must echo of its request, as found on the wire without unpacking. */
 interface EchoedField {

@@ -3,11 +3,18 @@ import { systemClock, type Clock } from '../clock';
 import { ModemLine } from '../modem/line';
 import { loadModemProfile, type ModemProfile } from '../modem/profile';
 import type { OpenOptions, SerialLine } from '../serial/port';
+import { asyncFraming } from '../access/async-framing';
+import type { LineFramingFactory } from '../access/line-framing';
+import { ModemLineAccess } from '../access/modem-line-access';
+import { TerminalListener } from '../access/tcp-terminals';
 import type { NacConfig } from './config';
 import { Relay } from './relay';
-import { LineSessions, TerminalListener } from './sessions';
+import { buildHost } from './wiring';
 
 const log = createDebug('nacbridge:nac');
+
+/** A line's `framing` in the config, and what frames its calls. */
+const LINE_FRAMINGS: Record<NacConfig['lines'][number]['framing'], LineFramingFactory> = { async: asyncFraming };
 
 export interface NacOptions {
   clock?: Clock;
@@ -18,21 +25,26 @@ export interface NacOptions {
   sharedReadBuffer?: boolean;
 }
 
-/** The whole NAC: modem lines, the optional TCP terminal listener, and the relay to the hosts. */
+/**
+ * The whole NAC, and the one place its config becomes objects: the hosts' link groups, the relay,
+ * the modem lines with their framing, and the optional TCP terminal listener.
+ */
 export class Nac {
   readonly relay: Relay;
-  readonly lines: LineSessions[] = [];
+  readonly lines: ModemLineAccess[] = [];
   readonly listener: TerminalListener | null = null;
   private readonly config: NacConfig;
+  private readonly clock: Clock;
 
   constructor(config: NacConfig, options: NacOptions = {}) {
     const clock = options.clock ?? systemClock;
     this.config = config;
-    this.relay = new Relay({ hosts: config.hosts, clock });
+    this.clock = clock;
+    this.relay = new Relay({ hosts: config.hosts.map((host) => buildHost(host, clock)), clock });
     for (const line of config.lines) {
       const profile = options.profiles?.[line.modem] ?? loadModemProfile(line.modem);
       const modem = new ModemLine({ name: line.name, path: line.port, baudRate: line.baudRate, profile, clock, open: options.open });
-      this.lines.push(new LineSessions(modem, line.address, line.dnis, this.relay));
+      this.lines.push(new ModemLineAccess(modem, { address: line.address, dnis: line.dnis, framing: LINE_FRAMINGS[line.framing], clock }, this.relay));
     }
     if (config.terminalListener) this.listener = new TerminalListener({ ...config.terminalListener, clock, sharedReadBuffer: options.sharedReadBuffer }, this.relay);
   }
@@ -52,8 +64,8 @@ export class Nac {
   async drain(deadlineMs: number): Promise<number> {
     for (const l of this.lines) l.line.stopAnswering();
     this.listener?.stopAccepting();
-    const until = Date.now() + deadlineMs;
-    while (this.relay.inFlight > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    const until = this.clock.now() + deadlineMs;
+    while (this.relay.inFlight > 0 && this.clock.now() < until) await new Promise<void>((resolve) => this.clock.setTimeout(resolve, 20));
     const left = this.relay.inFlight;
     if (left > 0) log('drain: %d request(s) still in flight at the deadline', left);
     await this.close();

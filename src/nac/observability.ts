@@ -4,7 +4,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import { NacbridgeError } from '../errors';
 import { listenTcp } from '../link/listen';
 import type { Nac } from './nac';
-import type { TerminalListener } from './sessions';
+import type { TerminalListener } from '../access/tcp-terminals';
 
 const log = createDebug('nacbridge:status');
 

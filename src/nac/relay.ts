@@ -2,35 +2,21 @@ import { Buffer } from 'node:buffer';
 import { EventEmitter } from 'node:events';
 import createDebug from 'debug';
 import { systemClock, type Clock } from '../clock';
+import type { SessionSink, TerminalSession } from '../access/session';
 import { copyBytes } from '../codec/bytes';
 import { buildDialMonitor, DIAL_MONITOR_LENGTH, parseDialTail } from '../codec/dial-monitor';
 import { DEFAULT_MAX_FRAME_LENGTH } from '../codec/length-prefix';
 import { locateMessageHeader } from '../codec/terminal-envelope';
-import { checkAddress, TPDU_LENGTH } from '../codec/tpdu';
+import { checkAddress, TPDU_DESTINATION, TPDU_LENGTH, writeSwappedTpdu, writeTpduFromLine } from '../codec/tpdu';
 import { NacbridgeError } from '../errors';
-import { Link } from '../link/link';
-import { LinkGroup, type RequestFailed } from '../link/link-group';
+import type { LinkGroup, RequestDone, RequestFailed } from '../link/link-group';
 import { toHex } from '../codec/hex';
 import type { HostConfig } from './config';
-import { addressAt, addressText, nacKeys, TPDU_DESTINATION, TPDU_ORIGINATOR } from './keys';
+import { addressAt, addressText } from './keys';
 
 const log = createDebug('nacbridge:nac');
 
-/**
- * Where a terminal's frames come from and go back to: a modem line's call, or a TCP terminal.
- * The address identifies it to the platform (TPDU originator, R-MSG-1).
- */
-export interface TerminalSession {
-  readonly address: string;
-  readonly label: string;
-  /** The calling number (R-DIAL-4), or null when the call had none. */
-  readonly ani: string | null;
-  /** The called number: the line's own (R-DIAL-4). */
-  readonly dnis: string;
-  readonly isOpen: boolean;
-  /** Write a payload (TPDU + data) back in the session's own framing. */
-  send(payload: Buffer): void;
-}
+export type { TerminalSession } from '../access/session';
 
 /** Why a relayed request got no response to its terminal. */
 export type DropReason = 'duplicate' | 'no-link' | 'timeout' | 'closed' | 'line-gone' | 'bad-response';
@@ -50,9 +36,22 @@ export interface RelayCounters {
   unmatched: number;
 }
 
-export interface HostRoute {
+/** What the relay needs of a host's link group: a LinkGroup, or a fake in the relay's unit tests. */
+export interface RelayHostGroup {
+  submit(payload: Buffer, done: RequestDone): void;
+  abandon(key: string, why: string): boolean;
+  start(): void;
+  close(): Promise<void>;
+  on(event: 'unmatched', listener: (payload: Buffer, link: { name: string }, why: string) => void): unknown;
+}
+
+/** A host as the composition root built it: its config and its link group. */
+export interface RelayHost<G extends RelayHostGroup = LinkGroup> {
   config: HostConfig;
-  group: LinkGroup;
+  group: G;
+}
+
+export interface HostRoute<G extends RelayHostGroup = LinkGroup> extends RelayHost<G> {
   counters: RelayCounters;
   dialTail: Buffer;
 }
@@ -68,9 +67,9 @@ export interface RelayEvents {
 const ANI_DIGITS = 16;
 
 /** A session's bytes on the wire: its line address and, per host, its dial-monitor block. */
-interface SessionWire {
+interface SessionWire<G extends RelayHostGroup> {
   address: number;
-  dialBlocks: Map<HostRoute, Buffer>;
+  dialBlocks: Map<HostRoute<G>, Buffer>;
 }
 
 /** The drop a failed request counts as. */
@@ -86,8 +85,8 @@ function dropReasonFor(error: RequestFailed | null): DropReason {
   }
 }
 
-export interface RelayOptions {
-  hosts: HostConfig[];
+export interface RelayOptions<G extends RelayHostGroup> {
+  hosts: RelayHost<G>[];
   clock?: Clock;
 }
 
@@ -101,45 +100,21 @@ export interface RelayOptions {
  * block is stripped, and the terminal gets back its own TPDU with the addresses swapped. Every
  * request ends answered or dropped with a counted reason.
  */
-export class Relay extends EventEmitter<RelayEvents> {
-  readonly hosts = new Map<string, HostRoute>();
+export class Relay<G extends RelayHostGroup = LinkGroup> extends EventEmitter<RelayEvents> implements SessionSink {
+  readonly hosts = new Map<string, HostRoute<G>>();
   readonly counters: RelayCounters = { requests: 0, responses: 0, dropped: {}, rejected: {}, unmatched: 0 };
-  private readonly byNii = new Map<number, HostRoute>();
-  private readonly wires = new WeakMap<TerminalSession, SessionWire>();
-  private defaultHost: HostRoute | null = null;
+  private readonly byNii = new Map<number, HostRoute<G>>();
+  private readonly wires = new WeakMap<TerminalSession, SessionWire<G>>();
+  private defaultHost: HostRoute<G> | null = null;
   private readonly clock: Clock;
   private inFlightCount = 0;
 
-  constructor(options: RelayOptions) {
+  constructor(options: RelayOptions<G>) {
     super();
     this.clock = options.clock ?? systemClock;
-    for (const config of options.hosts) {
+    for (const { config, group } of options.hosts) {
       const dialTail = parseDialTail(config.dialMonitor.tail);
-      const links = config.links.map(
-        (l, i) =>
-          new Link({
-            name: `${config.name}-${i + 1}`,
-            host: l.host,
-            port: l.port,
-            framing: config.framing,
-            heartbeatMs: config.heartbeatSeconds * 1000,
-            idleTimeoutMs: config.framing === 'ascii4' ? config.idleTimeoutSeconds * 1000 : 0,
-            reconnectMaxMs: config.reconnectMaxSeconds * 1000,
-            writeStallMs: config.writeStallSeconds * 1000,
-            maxQueuedBytes: config.maxQueuedBytes,
-            clock: this.clock,
-          }),
-      );
-      const group = new LinkGroup({
-        name: config.name,
-        links,
-        keys: nacKeys,
-        allowSingleLink: config.allowSingleLink,
-        responseTimeoutMs: config.responseTimeoutSeconds * 1000,
-        reconnectAfterSilentTimeouts: config.reconnectAfterSilentTimeouts,
-        clock: this.clock,
-      });
-      const route: HostRoute = { config, group, counters: { requests: 0, responses: 0, dropped: {}, rejected: {}, unmatched: 0 }, dialTail };
+      const route: HostRoute<G> = { config, group, counters: { requests: 0, responses: 0, dropped: {}, rejected: {}, unmatched: 0 }, dialTail };
       group.on('unmatched', (payload, link, why) => {
         this.counters.unmatched++;
         route.counters.unmatched++;
@@ -158,15 +133,15 @@ export class Relay extends EventEmitter<RelayEvents> {
   }
 
   /** The host for an NII: its own, else the default host. */
-  route(nii: string): HostRoute | null {
+  route(nii: string): HostRoute<G> | null {
     return this.routeByValue(parseInt(checkAddress(nii, 'NII'), 16));
   }
 
-  private routeByValue(nii: number): HostRoute | null {
+  private routeByValue(nii: number): HostRoute<G> | null {
     return this.byNii.get(nii) ?? this.defaultHost;
   }
 
-  private drop(reason: DropReason, detail: string, session: TerminalSession, route: HostRoute): void {
+  private drop(reason: DropReason, detail: string, session: TerminalSession, route: HostRoute<G>): void {
     this.counters.dropped[reason] = (this.counters.dropped[reason] ?? 0) + 1;
     route.counters.dropped[reason] = (route.counters.dropped[reason] ?? 0) + 1;
     log('drop (%s) %s: %s', reason, session.label, detail);
@@ -238,7 +213,7 @@ export class Relay extends EventEmitter<RelayEvents> {
     for (const route of this.hosts.values()) route.group.abandon(key, `${session.label} ended with this request in flight`);
   }
 
-  private deliver(session: TerminalSession, request: Buffer, answer: Buffer, route: HostRoute, started: number): void {
+  private deliver(session: TerminalSession, request: Buffer, answer: Buffer, route: HostRoute<G>, started: number): void {
     let back: Buffer;
     try {
       back = rewriteResponse(answer, request);
@@ -263,24 +238,19 @@ export class Relay extends EventEmitter<RelayEvents> {
   }
 
   /** TPDU originator := line address; dial-monitor block in (or replaced) when the host wants it. */
-  private rewriteRequest(frame: Buffer, headerOffset: number, session: TerminalSession, route: HostRoute): Buffer {
+  private rewriteRequest(frame: Buffer, headerOffset: number, session: TerminalSession, route: HostRoute<G>): Buffer {
     const wire = this.sessionWire(session);
     const dial = route.config.dialMonitor.enabled ? this.dialBlock(wire, session, route) : null;
     const rest = frame.length - headerOffset;
     const out = Buffer.allocUnsafe(TPDU_LENGTH + (dial === null ? 0 : DIAL_MONITOR_LENGTH) + rest);
-    out[0] = frame[0];
-    out[TPDU_DESTINATION] = frame[TPDU_DESTINATION];
-    out[TPDU_DESTINATION + 1] = frame[TPDU_DESTINATION + 1];
-    out[TPDU_ORIGINATOR] = wire.address >> 8;
-    out[TPDU_ORIGINATOR + 1] = wire.address & 0xff;
-    let o = TPDU_LENGTH;
+    let o = writeTpduFromLine(frame, wire.address, out, 0);
     if (dial !== null) o = copyBytes(dial, 0, dial.length, out, o);
     copyBytes(frame, headerOffset, frame.length, out, o);
     return out;
   }
 
   /** What a session puts on the wire, worked out on its first frame. */
-  private sessionWire(session: TerminalSession): SessionWire {
+  private sessionWire(session: TerminalSession): SessionWire<G> {
     let wire = this.wires.get(session);
     if (wire === undefined) {
       wire = { address: parseInt(checkAddress(session.address, 'line address'), 16), dialBlocks: new Map() };
@@ -289,7 +259,7 @@ export class Relay extends EventEmitter<RelayEvents> {
     return wire;
   }
 
-  private dialBlock(wire: SessionWire, session: TerminalSession, route: HostRoute): Buffer {
+  private dialBlock(wire: SessionWire<G>, session: TerminalSession, route: HostRoute<G>): Buffer {
     let block = wire.dialBlocks.get(route);
     if (block === undefined) {
       let ani = session.ani ?? '';
@@ -316,11 +286,7 @@ export class Relay extends EventEmitter<RelayEvents> {
 function rewriteResponse(answer: Buffer, request: Buffer): Buffer {
   const headerOffset = locateMessageHeader(answer);
   const out = Buffer.allocUnsafe(TPDU_LENGTH + answer.length - headerOffset);
-  out[0] = answer[0];
-  out[TPDU_DESTINATION] = request[TPDU_ORIGINATOR];
-  out[TPDU_DESTINATION + 1] = request[TPDU_ORIGINATOR + 1];
-  out[TPDU_ORIGINATOR] = request[TPDU_DESTINATION];
-  out[TPDU_ORIGINATOR + 1] = request[TPDU_DESTINATION + 1];
-  copyBytes(answer, headerOffset, answer.length, out, TPDU_LENGTH);
+  const at = writeSwappedTpdu(answer[0], request, out, 0);
+  copyBytes(answer, headerOffset, answer.length, out, at);
   return out;
 }

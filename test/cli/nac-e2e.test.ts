@@ -62,7 +62,6 @@ describe('cli end to end: sim platform, sim modem, run, sim pos as separate proc
             allowSingleLink: true,
             dialMonitor: { enabled: true, tail: '580009490006000000220030' },
             heartbeatSeconds: 120,
-            idleTimeoutSeconds: 180,
             responseTimeoutSeconds: 10,
           },
         ],

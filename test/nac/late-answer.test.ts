@@ -5,6 +5,7 @@ import type { FramedConnection } from '../../src/link/framed-connection';
 import type { LinkServer } from '../../src/link/server';
 import { nacConfigSchema } from '../../src/nac/config';
 import { Relay, type TerminalSession } from '../../src/nac/relay';
+import { buildHost } from '../../src/nac/wiring';
 import { twoPortServer } from '../support/link-server';
 import { nextEvent, until } from '../support/wait';
 
@@ -35,7 +36,7 @@ describe('nac/relay: responses matched by line address, MTI, STAN and terminal I
     const config = nacConfigSchema.parse({
       hosts: [{ name: 'cups', default: true, allowSingleLink: true, responseTimeoutSeconds: 5, links: server.ports.map((port) => ({ host: '127.0.0.1', port })) }],
     });
-    relay = new Relay({ hosts: config.hosts, clock });
+    relay = new Relay({ hosts: config.hosts.map((h) => buildHost(h, clock)), clock });
     relay.start();
     const group = relay.hosts.get('cups')?.group;
     await until(() => group?.upLinks.length === 2 && server.connections.every((c) => c !== null), 'both links up');

@@ -1,98 +1,14 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import createDebug from 'debug';
 import type { Clock } from '../clock';
-import { AsyncFrameDecoder, encodeAsyncFrame } from '../codec/async-frame';
-import type { DecodeEvent } from '../codec/decoder';
 import { binary2 } from '../codec/length-prefix';
 import { AllowList } from '../link/allow-list';
 import { FramedConnection, normalizeAddress } from '../link/framed-connection';
 import { listenTcp } from '../link/listen';
 import { READ_BUFFER_BYTES, readIntoSharedBuffer } from '../link/shared-read-buffer';
-import type { Call, ModemLine } from '../modem/line';
-import type { Relay, TerminalSession } from './relay';
+import { zeroAccessCounters, type OwnedSession, type SessionSink } from './session';
 
-const log = createDebug('nacbridge:nac');
-
-export interface SessionCounters {
-  calls: number;
-  framesIn: number;
-  framesOut: number;
-  frameErrors: number;
-  discardedBytes: number;
-}
-
-const zero = (): SessionCounters => ({ calls: 0, framesIn: 0, framesOut: 0, frameErrors: 0, discardedBytes: 0 });
-
-/**
- * A modem line as the NAC sees it: each connected call is a session with the line's address and
- * DNIS and the call's caller ID; async frames in (R-MDM-6), responses framed back out.
- */
-export class LineSessions {
-  readonly counters = zero();
-  private session: (TerminalSession & { isOpen: boolean }) | null = null;
-  private readonly decoder = new AsyncFrameDecoder();
-
-  constructor(
-    readonly line: ModemLine,
-    readonly address: string,
-    readonly dnis: string,
-    private readonly relay: Relay,
-  ) {
-    line.on('connected', (call) => this.onCall(call));
-    line.on('data', (chunk) => this.decoder.push(chunk, (e) => this.onDecoded(e)));
-    line.on('hangup', () => this.onHangup());
-  }
-
-  get current(): TerminalSession | null {
-    return this.session;
-  }
-
-  private onCall(call: Call): void {
-    this.counters.calls++;
-    this.decoder.reset();
-    const line = this.line;
-    const counters = this.counters;
-    const session = {
-      address: this.address,
-      label: `${line.name} (${this.address})`,
-      ani: call.callerId?.number ?? null,
-      dnis: this.dnis,
-      isOpen: true,
-      send(payload: Buffer) {
-        if (line.write(encodeAsyncFrame(payload))) counters.framesOut++;
-      },
-    };
-    if (session.ani === null) log('%s: call without caller ID (%s): ANI will be zeros', line.name, call.callerId?.absent ?? 'none');
-    this.session = session;
-  }
-
-  private onDecoded(event: DecodeEvent): void {
-    switch (event.type) {
-      case 'frame':
-        this.counters.framesIn++;
-        if (this.session) this.relay.request(this.session, event.frame);
-        break;
-      case 'error':
-        this.counters.frameErrors++;
-        log('%s: %s', this.line.name, event.error.describe());
-        break;
-      case 'discarded':
-        this.counters.discardedBytes += event.bytes;
-        break;
-      case 'keepalive':
-        break;
-    }
-  }
-
-  private onHangup(): void {
-    if (this.session) {
-      this.session.isOpen = false;
-      this.relay.endSession(this.session);
-    }
-    this.session = null;
-    this.counters.discardedBytes += this.decoder.reset();
-  }
-}
+const log = createDebug('nacbridge:access');
 
 export interface TerminalListenerOptions {
   host: string;
@@ -110,8 +26,8 @@ export interface TerminalListenerOptions {
 }
 
 /**
- * Ethernet/GPRS terminals on a bench (binary2, allow-listed): each connection gets a line address
- * from the pool and shares the relay with the modem lines.
+ * TCP terminals (Ethernet/GPRS, binary2 framing, allow-listed): each connection is a session with
+ * a line address from the pool, handed to the same sink (the relay) as the modem lines.
  */
 export class TerminalListener {
   /**
@@ -119,7 +35,7 @@ export class TerminalListener {
    * movedToSharedBuffer: connections read through the shared buffer; the other calls were read
    * with 'data' events (this Node refused the move, or sharedReadBuffer is false).
    */
-  readonly counters = { ...zero(), refused: 0, poolExhausted: 0, acceptErrors: 0, movedToSharedBuffer: 0 };
+  readonly counters = { ...zeroAccessCounters(), refused: 0, poolExhausted: 0, acceptErrors: 0, movedToSharedBuffer: 0 };
   private server: Server | null = null;
   /** Settles once the listening socket is closed and every connection it accepted has ended. */
   private serverClosed: Promise<void> | null = null;
@@ -139,7 +55,7 @@ export class TerminalListener {
 
   constructor(
     private readonly o: TerminalListenerOptions,
-    private readonly relay: Relay,
+    private readonly sink: SessionSink,
   ) {
     this.allow = new AllowList(o.allow);
     const from = parseInt(o.addressFrom, 16);
@@ -176,7 +92,7 @@ export class TerminalListener {
       reader = connection;
       this.open.add(connection);
       const counters = this.counters;
-      const session: TerminalSession & { isOpen: boolean } = {
+      const session: OwnedSession = {
         address,
         label: connection.label,
         ani: null,
@@ -188,12 +104,12 @@ export class TerminalListener {
       };
       connection.on('frame', (frame) => {
         this.counters.framesIn++;
-        this.relay.request(session, frame);
+        this.sink.request(session, frame);
       });
       connection.on('framing-error', () => this.counters.frameErrors++);
       connection.once('close', () => {
         session.isOpen = false;
-        this.relay.endSession(session);
+        this.sink.endSession(session);
         this.open.delete(connection);
         this.endedBytes.in += connection.counters.bytesIn;
         this.endedBytes.out += connection.counters.bytesOut;
