@@ -7,7 +7,7 @@ import { isKeyMode } from '../crypto/work-keys';
 import { isMacAlgorithm } from '../crypto/mac';
 import { startModemSim, type ModemSim } from '../../tools/modem-sim/runner';
 import type { CallerIdFormat } from '../../tools/modem-sim/emulator';
-import { parseScript, runPos } from '../../tools/pos-sim/runner';
+import { parseScript, runPos, stepLine } from '../../tools/pos-sim/runner';
 import { EXIT_MISMATCH, stopSignal, UsageError } from './io';
 import { hostPort, listenPort, wholeNumber, type HostPort } from './options';
 import { platformConfigSchema } from '../../tools/platform-sim/config';
@@ -122,7 +122,9 @@ export function registerSimCommands(program: Command): Command {
       if (!isKeyMode(keyMode)) throw new UsageError('--key-mode must be 001, 003 or 004');
       if (!isMacAlgorithm(mac)) throw new UsageError('--mac must be unionpay-ecb, x9.9 or x9.19');
       const pin = o.pinEnv !== undefined ? process.env[o.pinEnv] : undefined;
-      const results = await runPos(
+      const steps = parseScript(o.script);
+      const failed: string[] = [];
+      await runPos(
         {
           via: o.dial !== undefined ? 'dial' : 'tcp',
           host: target.host,
@@ -135,10 +137,17 @@ export function registerSimCommands(program: Command): Command {
           card: { pan: o.pan, pin },
           responseTimeoutMs: o.timeout * 1000,
         },
-        parseScript(o.script),
+        steps,
+        // Each step is printed when it is done: a later step's error does not hide what went before.
+        (r) => {
+          process.stdout.write(stepLine(r) + '\n');
+          if (!r.ok) failed.push(r.step);
+        },
       );
-      for (const r of results) process.stdout.write(`${r.step.padEnd(14)} 39=${r.responseCode.padEnd(3)} ${r.macOk ? 'MAC ok' : 'MAC FAILED'}${r.note ? `  ${r.note}` : ''}\n`);
-      if (results.some((r) => r.responseCode !== '00' || !r.macOk)) process.exitCode = EXIT_MISMATCH;
+      if (failed.length > 0) {
+        process.stderr.write(`nacbridge: sim pos: ${failed.length} of ${steps.length} step(s) did not succeed: ${failed.join(', ')}\n`);
+        process.exitCode = EXIT_MISMATCH;
+      }
     });
 
   return sim;
