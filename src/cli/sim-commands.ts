@@ -122,6 +122,11 @@ export function registerSimCommands(program: Command): Command {
       if (!isKeyMode(keyMode)) throw new UsageError('--key-mode must be 001, 003 or 004');
       if (!isMacAlgorithm(mac)) throw new UsageError('--mac must be unionpay-ecb, x9.9 or x9.19');
       const pin = o.pinEnv !== undefined ? process.env[o.pinEnv] : undefined;
+      // Asked for a PIN and given none: sales would go out without a PIN block, not as intended.
+      if (o.pinEnv !== undefined && (pin === undefined || pin === '')) {
+        throw new UsageError(`environment variable ${o.pinEnv} (--pin-env) is not set: no PIN to send, so nothing was sent`);
+      }
+      if (pin !== undefined && !/^\d{4,12}$/.test(pin)) throw new UsageError(`environment variable ${o.pinEnv} (--pin-env) must hold a PIN of 4 to 12 digits`);
       const steps = parseScript(o.script);
       const failed: string[] = [];
       await runPos(

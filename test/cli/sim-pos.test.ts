@@ -63,4 +63,16 @@ describe('cli: sim pos exit status and what it prints', function () {
     assert.equal(r.stderr, 'nacbridge: BAD_SCRIPT: void needs a sale before it in the script\n');
     assert.equal(sim?.journal.entries.length, 0);
   });
+
+  it('--pin-env naming a variable that is not set is refused before anything is sent (a sale went out with no PIN block): exit 2', async () => {
+    const port = await platform();
+    const r = await runCli(pos(port, 'signon,sale:100', '--pin-env', 'NACBRIDGE_TEST_UNSET_PIN'), '', env);
+    assert.equal(r.code, 2);
+    assert.equal(r.stdout, '');
+    assert.equal(r.stderr, 'nacbridge: USAGE: environment variable NACBRIDGE_TEST_UNSET_PIN (--pin-env) is not set: no PIN to send, so nothing was sent\n');
+    const empty = await runCli(pos(port, 'signon,sale:100'), '', { ...env, POS_PIN: '' });
+    assert.equal(empty.code, 2);
+    assert.match(empty.stderr, /POS_PIN \(--pin-env\) is not set/);
+    assert.equal(sim?.journal.entries.length, 0);
+  });
 });
