@@ -9,7 +9,7 @@ import { startModemSim, type ModemSim } from '../../tools/modem-sim/runner';
 import type { CallerIdFormat } from '../../tools/modem-sim/emulator';
 import { parseScript, runPos, stepLine } from '../../tools/pos-sim/runner';
 import { EXIT_MISMATCH, stopSignal, UsageError } from './io';
-import { hostPort, listenPort, wholeNumber, type HostPort } from './options';
+import { ansField, hostPort, listenPort, wholeNumber, type HostPort } from './options';
 import { platformConfigSchema } from '../../tools/platform-sim/config';
 import { PlatformSimulator } from '../../tools/platform-sim/simulator';
 
@@ -101,8 +101,8 @@ export function registerSimCommands(program: Command): Command {
     .description('a POS terminal: signs on, loads its keys into a software key store, runs a script of transactions')
     .option('--dial <host:port>', "dial in through a modem simulator's POS port (async frames)", hostPort)
     .option('--tcp <host:port>', "connect to the NAC's terminal listener (binary2)", hostPort)
-    .requiredOption('--terminal-id <id>', 'field 41 (8 characters)')
-    .requiredOption('--merchant-id <id>', 'field 42 (15 characters)')
+    .requiredOption('--terminal-id <id>', 'field 41 (8 characters)', ansField(41, 8))
+    .requiredOption('--merchant-id <id>', 'field 42 (15 characters)', ansField(42, 15))
     .option('--tmk-env <var>', 'environment variable holding the TMK in hex')
     .option('--tmk-file <file>', 'file holding the TMK in hex')
     .option('--key-mode <mode>', 'sign-on key mode (60.3)', '003')
@@ -121,6 +121,8 @@ export function registerSimCommands(program: Command): Command {
       const mac = o.mac ?? 'unionpay-ecb';
       if (!isKeyMode(keyMode)) throw new UsageError('--key-mode must be 001, 003 or 004');
       if (!isMacAlgorithm(mac)) throw new UsageError('--mac must be unionpay-ecb, x9.9 or x9.19');
+      // Checked here rather than by commander, whose message would quote the card number.
+      if (!/^\d{13,19}$/.test(o.pan)) throw new UsageError('--pan must be a card number of 13 to 19 digits (field 2, n..19)');
       const pin = o.pinEnv !== undefined ? process.env[o.pinEnv] : undefined;
       // Asked for a PIN and given none: sales would go out without a PIN block, not as intended.
       if (o.pinEnv !== undefined && (pin === undefined || pin === '')) {

@@ -75,4 +75,19 @@ describe('cli: sim pos exit status and what it prints', function () {
     assert.match(empty.stderr, /POS_PIN \(--pin-env\) is not set/);
     assert.equal(sim?.journal.entries.length, 0);
   });
+
+  for (const [args, message] of [
+    [['--terminal-id', '1234567'], /^error: option '--terminal-id <id>' argument '1234567' is invalid\. field 41 is ans8: exactly 8 printable ASCII characters \(this has 7\)\n$/],
+    [['--merchant-id', '1234567890123456'], /^error: option '--merchant-id <id>' argument '1234567890123456' is invalid\. field 42 is ans15: exactly 15 printable ASCII characters \(this has 16\)\n$/],
+    [['--pan', '62121420000000000129'], /^nacbridge: USAGE: --pan must be a card number of 13 to 19 digits \(field 2, n\.\.19\)\n$/],
+  ] as const) {
+    it(`${args.join(' ')}: refused before anything is sent, exit 2 (sim pos did not check these lengths)`, async () => {
+      const port = await platform();
+      const r = await runCli(pos(port, 'signon,sale:100', ...args), '', env);
+      assert.equal(r.code, 2);
+      assert.equal(r.stdout, '');
+      assert.match(r.stderr, message);
+      assert.equal(sim?.journal.entries.length, 0);
+    });
+  }
 });
