@@ -44,6 +44,7 @@ describe('cli: sim modem operator commands', function () {
   function dialIn(posPort: number): Promise<void> {
     const caller = connect({ host: '127.0.0.1', port: posPort });
     caller.on('error', () => undefined);
+    caller.resume(); // reads what its modem says (CONNECT, NO CARRIER), or the end never shows
     return new Promise<void>((resolve) => caller.once('close', () => resolve()));
   }
 

@@ -7,7 +7,7 @@ import type { MacAlgorithm } from '../../src/crypto/mac';
 import { MessageCodec } from '../../src/iso8583/codec';
 import { unionpayPos } from '../../src/iso8583/specs/unionpay-pos';
 import { Terminal, type TransactionResult } from '../../src/terminal/terminal';
-import { asyncFrameChannel, binary2Channel } from '../../src/terminal/channels';
+import { asyncFrameChannel, awaitAnswer, binary2Channel } from '../../src/terminal/channels';
 
 /**
  * nacbridge sim pos: a terminal that signs on, keeps its keys in a software key store, and runs a
@@ -53,6 +53,8 @@ export interface PosOptions {
   macAlgorithm: MacAlgorithm;
   card: { pan: string; pin?: string };
   responseTimeoutMs: number;
+  /** 'dial': how long to wait for the call to be answered (a modem's wait for carrier); default 60 s. */
+  answerTimeoutMs?: number;
 }
 
 export interface StepResult {
@@ -81,9 +83,12 @@ export async function runPos(options: PosOptions, steps: PosStep[], onResult: (r
     s.once('error', (e) => reject(new NacbridgeError('POS_CONNECT', `cannot reach ${options.host}:${options.port}: ${e.message}`)));
   });
   socket.on('error', () => undefined);
+  // Listening from the first byte: a call nobody answers may end at once.
+  const answered = options.via === 'dial' ? awaitAnswer(socket, options.answerTimeoutMs ?? 60_000) : Promise.resolve('');
+  answered.catch(() => undefined);
+  const channel = options.via === 'dial' ? asyncFrameChannel(socket, options.responseTimeoutMs) : binary2Channel(socket, options.responseTimeoutMs);
   const store = new SoftwareKeyStore('POS key store');
   await store.loadMasterKey(1, options.tmk);
-  const channel = options.via === 'dial' ? asyncFrameChannel(socket, options.responseTimeoutMs) : binary2Channel(socket, options.responseTimeoutMs);
   const terminal = new Terminal({
     codec: new MessageCodec(unionpayPos),
     channel,
@@ -108,6 +113,12 @@ export async function runPos(options: PosOptions, steps: PosStep[], onResult: (r
   const note = (step: string, r: TransactionResult, ok = approved(r), extra?: string) =>
     report({ step, responseCode: r.responseCode, macOk: r.macOk, ok, ...(extra ? { note: extra } : {}) });
   try {
+    // As a POS does: nothing is sent before the call is answered, and a call nobody answers is
+    // reported as that, not as a connection that closed.
+    await answered.catch((e: unknown) => {
+      if (!(e instanceof NacbridgeError) || e.code !== 'NO_ANSWER') throw e;
+      throw new NacbridgeError(e.code, `${e.message}; dialled ${options.host}:${options.port}: is a NAC attached to the modem's serial side, with its line idle?`);
+    });
     for (const step of steps) {
       switch (step.kind) {
         case 'signon': {
