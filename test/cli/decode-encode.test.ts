@@ -96,6 +96,19 @@ describe('cli: nacbridge decode / encode', () => {
     assert.match(masked.stderr, /field 62/);
   });
 
+  it('encode of what decode printed without --reveal names the redacted field and asks for decode --reveal (it said ODD_HEX)', async () => {
+    const hidden = await runCli(['encode'], (await runCli(['decode', '--hex', signOn.frame])).stdout);
+    assert.equal(hidden.code, 2);
+    assert.equal(hidden.stdout, '');
+    assert.equal(hidden.stderr, 'nacbridge: REDACTED: field 62 is hidden as "***" by decode; encode needs the JSON of `nacbridge decode --reveal` (field 62)\n');
+    // As decode shows a PAN without --reveal: first 6 and last 4 digits.
+    const withPan = JSON.parse((await runCli(['decode', '--reveal', '--hex', signOn.frame])).stdout);
+    withPan.fields['2'] = '621214*********0012';
+    const masked = await runCli(['encode'], JSON.stringify(withPan));
+    assert.equal(masked.code, 2);
+    assert.equal(masked.stderr, 'nacbridge: REDACTED: field 2 is masked by decode; encode needs the JSON of `nacbridge decode --reveal` (field 2)\n');
+  });
+
   it('decode(encode(m)) == m through the CLI JSON layer for generated messages', () => {
     fc.assert(
       fc.property(messageFor(unionpayPos), fc.constantFrom<0 | 15>(0, 15), (message, pad) => {
