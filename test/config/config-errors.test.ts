@@ -1,0 +1,75 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { ConfigError, validateConfig } from '../../src/config/load';
+import { nacConfigSchema } from '../../src/nac/config';
+import { signonConfigSchema } from '../../src/terminal/signon';
+import { runCli } from '../support/cli';
+
+const signon = {
+  platform: { links: [{ host: '10.0.0.1', port: 5001 }, { host: '10.0.0.2', port: 5001 }] },
+  terminal: { terminalId: '12345678', merchantId: '123456789012345' },
+  keys: { pinpad: { port: '/dev/ttyUSB1', profile: 'szzt-emulator', masterIndex: 1, slots: { pin: 0, mac: 4 } } },
+};
+
+/** The message of the ConfigError that validating `data` throws. */
+function problems(schema: typeof signonConfigSchema | typeof nacConfigSchema, data: unknown): string {
+  try {
+    validateConfig(schema, data, 'cfg');
+  } catch (e) {
+    assert.ok(e instanceof ConfigError, String(e));
+    return e.message;
+  }
+  assert.fail('the config was accepted');
+}
+
+describe('config errors name the key and what belongs there', () => {
+  it('keys with neither pinpad nor software, or a pinpad without slots, name what is missing (they said "keys: Invalid input")', () => {
+    assert.equal(problems(signonConfigSchema, { ...signon, keys: {} }), 'cfg: keys: needs exactly one of pinpad or software (it has none)');
+    const { slots: _, ...noSlots } = signon.keys.pinpad;
+    assert.equal(problems(signonConfigSchema, { ...signon, keys: { pinpad: noSlots } }), 'cfg: keys.pinpad.slots: missing (an object)');
+    assert.equal(problems(signonConfigSchema, { ...signon, keys: { software: { slots: { pin: 0, mac: 4 } } } }), 'cfg: keys.software.tmkEnv: missing (a string)');
+    assert.equal(problems(signonConfigSchema, { ...signon, keys: { ...signon.keys, spare: 1 } }), 'cfg: keys: Unrecognized key: "spare"');
+    assert.equal(problems(signonConfigSchema, { ...signon, keys: undefined }), 'cfg: keys: missing (an object)');
+  });
+
+  it('a platform with none or two of links, terminalListener and dial says it needs exactly one, and a wrong value inside the one given is named (they said "platform: Invalid input")', () => {
+    assert.equal(problems(signonConfigSchema, { ...signon, platform: {} }), 'cfg: platform: needs exactly one of links, terminalListener or dial (it has none)');
+    assert.equal(
+      problems(signonConfigSchema, { ...signon, platform: { ...signon.platform, dial: { host: '127.0.0.1', port: 5301 } } }),
+      'cfg: platform: needs exactly one of links, terminalListener or dial (it has links, dial)',
+    );
+    assert.equal(problems(signonConfigSchema, { ...signon, platform: { dial: { host: '127.0.0.1' } } }), 'cfg: platform.dial.port: missing (a number)');
+    assert.equal(problems(signonConfigSchema, { ...signon, platform: { links: [{ host: '10.0.0.1', port: '5001' }] } }), 'cfg: platform.links.0.port: a number expected, not a string');
+  });
+
+  it('a number where a digit string belongs says to quote it, without repeating the value (it may be a card number)', () => {
+    const message = problems(nacConfigSchema, {
+      lines: [{ name: 'line1', port: '/dev/ttyUSB0', dnis: 61651108, address: '0001' }],
+      hosts: [{ name: 'cups', default: true, links: signon.platform.links }],
+    });
+    assert.equal(message, 'cfg: lines.0.dnis: a number where a string is expected: write the value in quotes ("..."), or YAML and JSON read the digits as a number and drop leading zeros');
+  });
+
+  describe('through the CLI', () => {
+    let dir: string;
+    before(() => {
+      dir = mkdtempSync(path.join(tmpdir(), 'nacbridge-config-errors-'));
+    });
+    after(() => rmSync(dir, { recursive: true, force: true }));
+
+    it('check-config of YAML with dnis: 61651108 and address: 0001 unquoted: exit 2, both keys named with "write the value in quotes"', async () => {
+      const file = path.join(dir, 'nac.yaml');
+      writeFileSync(
+        file,
+        ['hosts:', '  - name: cups', '    default: true', '    links:', '      - { host: 10.0.0.1, port: 5001 }', '      - { host: 10.0.0.2, port: 5001 }', 'lines:', '  - { name: line1, port: /dev/ttyUSB0, address: 0001, dnis: 61651108 }', ''].join('\n'),
+      );
+      const r = await runCli(['check-config', file]);
+      assert.equal(r.code, 2);
+      assert.equal(r.stdout, '');
+      const quote = 'a number where a string is expected: write the value in quotes ("..."), or YAML and JSON read the digits as a number and drop leading zeros';
+      assert.equal(r.stderr, `nacbridge: BAD_CONFIG: ${file}: lines.0.dnis: ${quote}; lines.0.address: ${quote} (file ${file})\n`);
+    });
+  });
+});
