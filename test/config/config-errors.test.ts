@@ -52,6 +52,13 @@ describe('config errors name the key and what belongs there', () => {
     assert.equal(message, 'cfg: lines.0.dnis: a number where a string is expected: write the value in quotes ("..."), or YAML and JSON read the digits as a number and drop leading zeros');
   });
 
+  it('an unknown PIN pad profile lists the profiles there are, as an unknown modem profile does', () => {
+    assert.equal(
+      problems(signonConfigSchema, { ...signon, keys: { pinpad: { ...signon.keys.pinpad, profile: 'zt999' } } }),
+      'cfg: keys.pinpad.profile: no PIN pad profile zt999 (there are szzt-emulator, zt588)',
+    );
+  });
+
   describe('through the CLI', () => {
     let dir: string;
     before(() => {
