@@ -33,7 +33,7 @@ export function registerNacCommands(program: Command): void {
     .option('--trace <file>', 'write every relayed frame (time, line, host, direction, hex and decoded; redacted) as JSON lines')
     .action(async (options: { config: string; trace?: string }) => {
       const config = loadNacConfig(options.config);
-      for (const w of configWarnings(config)) process.stderr.write(`nacbridge: ${w}\n`);
+      for (const w of configWarnings(config)) process.stderr.write(`nacbridge: warning: ${w}\n`);
       const nac = new Nac(config);
       const trace = options.trace
         ? await FrameTrace.open(options.trace, nac.relay, new MessageCodec(unionpayPos), (error) =>
@@ -78,7 +78,7 @@ export function registerNacCommands(program: Command): void {
     .argument('<file>', 'configuration file')
     .action((file: string) => {
       const config = loadNacConfig(file);
-      for (const w of configWarnings(config)) process.stderr.write(`warning: ${w}\n`);
+      for (const w of configWarnings(config)) process.stderr.write(`nacbridge: warning: ${w}\n`);
       const links = config.hosts.reduce((n, h) => n + h.links.length, 0);
       process.stdout.write(`${file}: OK (${config.lines.length} line(s), ${config.hosts.length} host(s), ${links} link(s)${config.terminalListener ? ', terminal listener' : ''})\n`);
     });

@@ -5,7 +5,9 @@ import * as path from 'node:path';
 import { ConfigError, validateConfig } from '../../src/config/load';
 import { nacConfigSchema } from '../../src/nac/config';
 import { signonConfigSchema } from '../../src/terminal/signon';
+import { freePort } from '../../tools/free-port';
 import { runCli } from '../support/cli';
+import { CliProcess } from '../support/process';
 
 const signon = {
   platform: { links: [{ host: '10.0.0.1', port: 5001 }, { host: '10.0.0.2', port: 5001 }] },
@@ -77,6 +79,22 @@ describe('config errors name the key and what belongs there', () => {
       assert.equal(r.stdout, '');
       const quote = 'a number where a string is expected: write the value in quotes ("..."), or YAML and JSON read the digits as a number and drop leading zeros';
       assert.equal(r.stderr, `nacbridge: BAD_CONFIG: ${file}: lines.0.dnis: ${quote}; lines.0.address: ${quote} (file ${file})\n`);
+    });
+
+    it('check-config and run print a warning once, as "nacbridge: warning: ..." (it said "warning: hosts cups: warning: ...")', async () => {
+      const file = path.join(dir, 'single-link.json');
+      writeFileSync(file, JSON.stringify({ hosts: [{ name: 'cups', default: true, allowSingleLink: true, links: [{ host: '127.0.0.1', port: await freePort() }] }] }));
+      const warning = 'nacbridge: warning: hosts cups: 1 link(s); the platform spec wants at least two (R-CONN-1); allowed by allowSingleLink\n';
+      const check = await runCli(['check-config', file]);
+      assert.equal(check.code, 0);
+      assert.equal(check.stderr, warning);
+      const nac = new CliProcess(['run', '--config', file]);
+      try {
+        await nac.waitFor(/NAC running/);
+      } finally {
+        assert.equal(await nac.stop(), 0);
+      }
+      assert.equal(nac.stderr, warning);
     });
   });
 });
