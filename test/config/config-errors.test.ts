@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { ConfigError, validateConfig } from '../../src/config/load';
-import { nacConfigSchema } from '../../src/nac/config';
+import { configWarnings, nacConfigSchema } from '../../src/nac/config';
 import { signonConfigSchema } from '../../src/terminal/signon';
 import { freePort } from '../../tools/free-port';
 import { runCli } from '../support/cli';
@@ -96,5 +96,39 @@ describe('config errors name the key and what belongs there', () => {
       }
       assert.equal(nac.stderr, warning);
     });
+
+    it('check-config warns about a serial device path that does not exist (exit 0), not about tcp:// ports or devices that are there', async () => {
+      const file = path.join(dir, 'devices.json');
+      writeFileSync(
+        file,
+        JSON.stringify({
+          lines: [
+            { name: 'line1', port: '/dev/nacbridge-test-no-such-tty', address: '0001' },
+            { name: 'line2', port: 'tcp://10.0.0.9:4001', address: '0002' },
+            { name: 'line3', port: '/dev/null', address: '0003' },
+          ],
+          hosts: [{ name: 'cups', default: true, links: signon.platform.links }],
+        }),
+      );
+      const r = await runCli(['check-config', file]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stderr, 'nacbridge: warning: lines.0.port: /dev/nacbridge-test-no-such-tty does not exist on this machine (a USB modem not plugged in?); nacbridge run keeps trying to open it\n');
+    });
+  });
+
+  it('configWarnings asks the file system only about /dev/ paths', () => {
+    const asked: string[] = [];
+    const config = validateConfig(nacConfigSchema, {
+      lines: [
+        { name: 'a', port: '/dev/serial/by-id/usb-modem', address: '0001' },
+        { name: 'b', port: 'tcp://10.0.0.9:4001', address: '0002' },
+        { name: 'c', port: 'COM3', address: '0003' },
+      ],
+      hosts: [{ name: 'cups', default: true, links: signon.platform.links }],
+    }, 'cfg');
+    const warnings = configWarnings(config, (p) => (asked.push(p), false));
+    assert.deepEqual(asked, ['/dev/serial/by-id/usb-modem']);
+    assert.deepEqual(warnings, ['lines.0.port: /dev/serial/by-id/usb-modem does not exist on this machine (a USB modem not plugged in?); nacbridge run keeps trying to open it']);
+    assert.deepEqual(configWarnings(config, () => true), []);
   });
 });
