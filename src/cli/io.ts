@@ -1,4 +1,5 @@
 import { Buffer } from 'node:buffer';
+import { systemClock, type Clock } from '../clock';
 import { NacbridgeError } from '../errors';
 
 /**
@@ -36,6 +37,11 @@ export class UsageError extends NacbridgeError {
   constructor(message: string) {
     super('USAGE', message);
   }
+}
+
+/** A log line of a long-running command: the time (ISO 8601, UTC), the text, a newline. */
+export function logLine(text: string, clock: Clock = systemClock): string {
+  return `${new Date(clock.now()).toISOString()} ${text}\n`;
 }
 
 /** Resolve when the process is asked to stop (SIGINT from a terminal, SIGTERM from systemd or a test). */

@@ -94,7 +94,7 @@ describe('config errors name the key and what belongs there', () => {
       } finally {
         assert.equal(await nac.stop(), 0);
       }
-      assert.equal(nac.stderr, warning);
+      assert.equal(nac.stderr.replace(/^\S+ /, ''), warning, 'after its timestamp, as every line of run');
     });
 
     it('check-config warns about a serial device path that does not exist (exit 0), not about tcp:// ports or devices that are there', async () => {
