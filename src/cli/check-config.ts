@@ -147,7 +147,7 @@ export function registerCheckConfigCommand(program: Command): void {
     .addOption(new Option('--kind <kind>', 'check it as this kind instead of recognising it by its keys').choices(CONFIG_KINDS))
     .action((file: string, options: { kind?: ConfigKind }) => {
       const checked = checkConfigFile(file, options.kind);
-      for (const w of checked.warnings) process.stderr.write(`warning: ${w}\n`);
+      for (const w of checked.warnings) process.stderr.write(`nacbridge: warning: ${w}\n`);
       process.stdout.write(`${file}: ${checked.summary}\n`);
     });
 }

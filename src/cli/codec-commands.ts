@@ -18,7 +18,12 @@ export function registerCodecCommands(program: Command): void {
     .addOption(framingOption())
     .option('--reveal', 'show PAN, track data, PIN block, ICC data and keys in clear', false)
     .action(async (options: { hex?: string; framing: CliFraming; reveal: boolean }) => {
-      const frame = fromLooseHex(options.hex ?? (await readStdin()), 'frame');
+      const hex = options.hex ?? (await readStdin());
+      const star = hex.indexOf('*');
+      if (star >= 0) {
+        throw new CodecError('REDACTED', `frame: '*' at character ${star}: the bytes a --trace file stars (PAN, tracks, PIN block, keys) are gone and cannot be decoded; the trace's "decoded" holds what can be shown`);
+      }
+      const frame = fromLooseHex(hex, 'frame');
       const json = decodeFrame(new MessageCodec(unionpayPos), frame, options.framing, options.reveal);
       process.stdout.write(JSON.stringify(json) + '\n');
     });

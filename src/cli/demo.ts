@@ -77,7 +77,7 @@ async function bench(codec: MessageCodec): Promise<boolean> {
   try {
     out(`== simulated bench on loopback: platform simulator on 127.0.0.1:${b.sim.ports.join(' and :')}`);
     out(`   NAC lines: ${b.nac.lines.map((l) => `${l.line.name} (address ${l.address}, DNIS ${l.dnis}) on ${b.ends[b.nac.lines.indexOf(l)].path}`).join('; ')}`);
-    out(`   host cups: 2 duplex links (${[...b.nac.relay.hosts.values()][0].group.warning})`);
+    out(`   host cups: 2 duplex links (warning: ${[...b.nac.relay.hosts.values()][0].group.warning})`);
     b.nac.relay.on('request', (session, host, payload) => out(`   ${session.label.padEnd(14)} -> ${host}  ${traceLine(codec, payload)}`));
     b.nac.relay.on('response', (session, host, payload, ms) => out(`   ${session.label.padEnd(14)} <- ${host}  ${traceLine(codec, payload)}  (${ms} ms)`));
     b.nac.relay.on('drop', (reason, detail, session) => out(`   ${(session?.label ?? '-').padEnd(14)} xx ${reason}: ${detail}`));

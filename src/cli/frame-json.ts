@@ -19,8 +19,22 @@ export interface FrameJson {
 
 export type CliFraming = FramingName | 'none';
 
+/** Length-prefix errors that hex without a prefix (copied from a --trace file) runs into. */
+const PREFIX_ERRORS = new Set(['LENGTH_OVER_MAX', 'LENGTH_MISMATCH', 'BAD_LENGTH_PREFIX']);
+
+/** Where the payload starts; a prefix that does not fit says how to read hex that has none. */
+function framedStart(frame: Buffer, framing: CliFraming): number {
+  if (framing === 'none') return 0;
+  try {
+    return payloadStart(lengthPrefix(framing), frame);
+  } catch (e) {
+    if (!(e instanceof CodecError) || !PREFIX_ERRORS.has(e.code)) throw e;
+    throw new CodecError(e.code, `${e.message}; hex without a length prefix (as a --trace file holds it) decodes with --framing none`, e.context);
+  }
+}
+
 export function decodeFrame(codec: MessageCodec, frame: Buffer, framing: CliFraming, reveal: boolean): FrameJson {
-  const start = framing === 'none' ? 0 : payloadStart(lengthPrefix(framing), frame);
+  const start = framedStart(frame, framing);
   const terminal = readTerminalMessage(codec, frame, start);
   return {
     length: frame.length - start,

@@ -1,11 +1,23 @@
 import { Buffer } from 'node:buffer';
+import { systemClock, type Clock } from '../clock';
 import { NacbridgeError } from '../errors';
 
-/** Exit statuses shared by every command. */
+/**
+ * Exit statuses shared by every command. 0 means the command did what it was asked to do, all of
+ * it; anything it could not do makes the status non-zero.
+ */
 export const EXIT_OK = 0;
-/** The command ran, and the answer is "no" (a MAC or a check value that does not match). */
+/**
+ * The command ran, and the answer is "no": a MAC or a check value that does not match, a
+ * transaction declined, reversed or left unanswered. What was done is printed on stdout, what
+ * failed also on stderr.
+ */
 export const EXIT_MISMATCH = 1;
-/** Malformed input or usage: nothing on stdout, one line on stderr. */
+/**
+ * The command could not do its job: malformed input or usage (nothing on stdout), or a failure
+ * that stopped it (a port, file or device that does not open or answer, a connection lost),
+ * after whatever it had done was printed. One line on stderr.
+ */
 export const EXIT_BAD_INPUT = 2;
 
 export async function readStdin(): Promise<string> {
@@ -25,6 +37,11 @@ export class UsageError extends NacbridgeError {
   constructor(message: string) {
     super('USAGE', message);
   }
+}
+
+/** A log line of a long-running command: the time (ISO 8601, UTC), the text, a newline. */
+export function logLine(text: string, clock: Clock = systemClock): string {
+  return `${new Date(clock.now()).toISOString()} ${text}\n`;
 }
 
 /** Resolve when the process is asked to stop (SIGINT from a terminal, SIGTERM from systemd or a test). */

@@ -9,7 +9,7 @@ import { MessageCodec } from '../iso8583/codec';
 import { unionpayPos } from '../iso8583/specs/unionpay-pos';
 import { listModemProfiles, loadModemProfile } from '../modem/profile';
 import { listSerialPortsFromSys, type PortInfo } from '../serial/sys-ports';
-import { stopSignal } from './io';
+import { logLine, stopSignal } from './io';
 
 export function loadNacConfig(file: string): NacConfig {
   const config = loadConfigFile(nacConfigSchema, file);
@@ -33,19 +33,22 @@ export function registerNacCommands(program: Command): void {
     .option('--trace <file>', 'write every relayed frame (time, line, host, direction, hex and decoded; redacted) as JSON lines')
     .action(async (options: { config: string; trace?: string }) => {
       const config = loadNacConfig(options.config);
-      for (const w of configWarnings(config)) process.stderr.write(`nacbridge: ${w}\n`);
+      // Every line starts with its time, as log lines do.
+      const log = (text: string): boolean => process.stdout.write(logLine(text));
+      const warn = (text: string): boolean => process.stderr.write(logLine(`nacbridge: ${text}`));
+      for (const w of configWarnings(config)) warn(`warning: ${w}`);
       const nac = new Nac(config);
       const trace = options.trace
         ? await FrameTrace.open(options.trace, nac.relay, new MessageCodec(unionpayPos), (error) =>
-            process.stderr.write(`nacbridge: trace ${options.trace} stopped: ${error.message}; the NAC goes on relaying\n`),
+            warn(`trace ${options.trace} stopped: ${error.message}; the NAC goes on relaying`),
           )
         : null;
       for (const { line } of nac.lines) {
-        line.on('state', (state, detail) => process.stdout.write(`line ${line.name} ${state}${detail ? ` (${detail})` : ''}\n`));
-        line.on('retry', (why, delayMs) => process.stdout.write(`line ${line.name} ${why}; next try in ${(delayMs / 1000).toFixed(1)} s\n`));
+        line.on('state', (state, detail) => log(`line ${line.name} ${state}${detail ? ` (${detail})` : ''}`));
+        line.on('retry', (why, delayMs) => log(`line ${line.name} ${why}; next try in ${(delayMs / 1000).toFixed(1)} s`));
       }
       for (const [name, route] of nac.relay.hosts) {
-        route.group.on('link-state', (link, state, reason) => process.stdout.write(`host ${name} link ${link.name} ${state}${reason ? ` (${reason})` : ''}\n`));
+        route.group.on('link-state', (link, state, reason) => log(`host ${name} link ${link.name} ${state}${reason ? ` (${reason})` : ''}`));
       }
       let status: StatusServer | null;
       try {
@@ -57,19 +60,18 @@ export function registerNacCommands(program: Command): void {
         await trace?.close();
         throw e;
       }
-      if (status) process.stdout.write(`status on http://${config.status?.host}:${status.port}/status and /metrics\n`);
-      process.stdout.write(
+      if (status) log(`status on http://${config.status?.host}:${status.port}/status and /metrics`);
+      log(
         `nacbridge NAC running: ${config.lines.length} line(s), ${config.hosts.length} host(s)` +
-          (nac.listener ? `, terminals on ${config.terminalListener?.host}:${nac.listener.boundPort}` : '') +
-          '\n',
+          (nac.listener ? `, terminals on ${config.terminalListener?.host}:${nac.listener.boundPort}` : ''),
       );
       const signal = await stopSignal();
-      process.stdout.write(`nacbridge NAC stopping (${signal}): no new calls, in-flight requests get ${config.shutdownSeconds} s\n`);
+      log(`nacbridge NAC stopping (${signal}): no new calls, in-flight requests get ${config.shutdownSeconds} s`);
       const left = await nac.drain(config.shutdownSeconds * 1000);
       await status?.close();
       await trace?.close();
-      process.stdout.write(`relay: ${JSON.stringify(nac.relay.counters)}${left > 0 ? `; ${left} request(s) still in flight at the deadline` : ''}\n`);
-      if (trace && trace.counts.lost > 0) process.stdout.write(`trace: ${trace.counts.written} record(s) written, ${trace.counts.lost} lost after the file failed\n`);
+      log(`relay: ${JSON.stringify(nac.relay.counters)}${left > 0 ? `; ${left} request(s) still in flight at the deadline` : ''}`);
+      if (trace && trace.counts.lost > 0) log(`trace: ${trace.counts.written} record(s) written, ${trace.counts.lost} lost after the file failed`);
     });
 
   program

@@ -33,3 +33,16 @@ export function hostPort(value: string): HostPort {
   if (!m || port < 1 || port > 65535) throw new InvalidArgumentError('HOST:PORT, with a port from 1 to 65535');
   return { host: m[1] ?? m[2], port };
 }
+
+/**
+ * Fixed-length ISO 8583 text (ans): exactly `length` printable ASCII characters, as field 41
+ * (terminal ID, ans8) and field 42 (merchant ID, ans15) must be, or the message cannot be packed.
+ */
+export function ansField(field: number, length: number): (value: string) => string {
+  return (value) => {
+    if (value.length !== length || !/^[\x20-\x7e]*$/.test(value)) {
+      throw new InvalidArgumentError(`field ${field} is ans${length}: exactly ${length} printable ASCII characters (this has ${value.length})`);
+    }
+    return value;
+  };
+}

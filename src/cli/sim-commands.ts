@@ -7,9 +7,9 @@ import { isKeyMode } from '../crypto/work-keys';
 import { isMacAlgorithm } from '../crypto/mac';
 import { startModemSim, type ModemSim } from '../../tools/modem-sim/runner';
 import type { CallerIdFormat } from '../../tools/modem-sim/emulator';
-import { parseScript, runPos } from '../../tools/pos-sim/runner';
+import { parseScript, runPos, stepLine } from '../../tools/pos-sim/runner';
 import { EXIT_MISMATCH, stopSignal, UsageError } from './io';
-import { hostPort, listenPort, wholeNumber, type HostPort } from './options';
+import { ansField, hostPort, listenPort, wholeNumber, type HostPort } from './options';
 import { platformConfigSchema } from '../../tools/platform-sim/config';
 import { PlatformSimulator } from '../../tools/platform-sim/simulator';
 
@@ -101,8 +101,8 @@ export function registerSimCommands(program: Command): Command {
     .description('a POS terminal: signs on, loads its keys into a software key store, runs a script of transactions')
     .option('--dial <host:port>', "dial in through a modem simulator's POS port (async frames)", hostPort)
     .option('--tcp <host:port>', "connect to the NAC's terminal listener (binary2)", hostPort)
-    .requiredOption('--terminal-id <id>', 'field 41 (8 characters)')
-    .requiredOption('--merchant-id <id>', 'field 42 (15 characters)')
+    .requiredOption('--terminal-id <id>', 'field 41 (8 characters)', ansField(41, 8))
+    .requiredOption('--merchant-id <id>', 'field 42 (15 characters)', ansField(42, 15))
     .option('--tmk-env <var>', 'environment variable holding the TMK in hex')
     .option('--tmk-file <file>', 'file holding the TMK in hex')
     .option('--key-mode <mode>', 'sign-on key mode (60.3)', '003')
@@ -121,8 +121,17 @@ export function registerSimCommands(program: Command): Command {
       const mac = o.mac ?? 'unionpay-ecb';
       if (!isKeyMode(keyMode)) throw new UsageError('--key-mode must be 001, 003 or 004');
       if (!isMacAlgorithm(mac)) throw new UsageError('--mac must be unionpay-ecb, x9.9 or x9.19');
+      // Checked here rather than by commander, whose message would quote the card number.
+      if (!/^\d{13,19}$/.test(o.pan)) throw new UsageError('--pan must be a card number of 13 to 19 digits (field 2, n..19)');
       const pin = o.pinEnv !== undefined ? process.env[o.pinEnv] : undefined;
-      const results = await runPos(
+      // Asked for a PIN and given none: sales would go out without a PIN block, not as intended.
+      if (o.pinEnv !== undefined && (pin === undefined || pin === '')) {
+        throw new UsageError(`environment variable ${o.pinEnv} (--pin-env) is not set: no PIN to send, so nothing was sent`);
+      }
+      if (pin !== undefined && !/^\d{4,12}$/.test(pin)) throw new UsageError(`environment variable ${o.pinEnv} (--pin-env) must hold a PIN of 4 to 12 digits`);
+      const steps = parseScript(o.script);
+      const failed: string[] = [];
+      await runPos(
         {
           via: o.dial !== undefined ? 'dial' : 'tcp',
           host: target.host,
@@ -135,10 +144,17 @@ export function registerSimCommands(program: Command): Command {
           card: { pan: o.pan, pin },
           responseTimeoutMs: o.timeout * 1000,
         },
-        parseScript(o.script),
+        steps,
+        // Each step is printed when it is done: a later step's error does not hide what went before.
+        (r) => {
+          process.stdout.write(stepLine(r) + '\n');
+          if (!r.ok) failed.push(r.step);
+        },
       );
-      for (const r of results) process.stdout.write(`${r.step.padEnd(14)} 39=${r.responseCode.padEnd(3)} ${r.macOk ? 'MAC ok' : 'MAC FAILED'}${r.note ? `  ${r.note}` : ''}\n`);
-      if (results.some((r) => r.responseCode !== '00' || !r.macOk)) process.exitCode = EXIT_MISMATCH;
+      if (failed.length > 0) {
+        process.stderr.write(`nacbridge: sim pos: ${failed.length} of ${steps.length} step(s) did not succeed: ${failed.join(', ')}\n`);
+        process.exitCode = EXIT_MISMATCH;
+      }
     });
 
   return sim;

@@ -2,7 +2,7 @@ import { fromHex } from '../codec/hex';
 import { CodecError } from '../errors';
 import type { MessageCodec } from './codec';
 import { isFieldNumber, messageEntries, type FieldValues, type IsoMessage, type MessageData } from './message';
-import { presentValue } from './redact';
+import { HIDDEN, presentValue } from './redact';
 
 /**
  * The JSON form of fields used by the CLI and traces: keys are field numbers as strings; numeric
@@ -35,6 +35,11 @@ export function fieldsFromJson(codec: MessageCodec, json: unknown): FieldValues 
     }
     if (typeof value !== 'string') {
       throw new CodecError('BAD_VALUE', `field ${number}: value must be a string`, { field: number });
+    }
+    // What decode prints without --reveal cannot be packed: say so, rather than "odd hex".
+    if (spec.redaction !== 'none' && value.includes('*')) {
+      const what = spec.redaction === 'pan' ? 'masked' : `hidden as ${JSON.stringify(HIDDEN)}`;
+      throw new CodecError('REDACTED', `field ${number} is ${what} by decode; encode needs the JSON of \`nacbridge decode --reveal\``, { field: number });
     }
     if (spec.kind === 'binary') {
       try {

@@ -140,7 +140,7 @@ export class LinkGroup extends EventEmitter<LinkGroupEvents> {
     this.name = options.name;
     this.links = options.links;
     this.warning = checkLinkHosts(options.links.map((l) => l.host), options.allowSingleLink ?? false);
-    if (this.warning) log('%s: %s', this.name, this.warning);
+    if (this.warning) log('%s: warning: %s', this.name, this.warning);
     this.keys = options.keys;
     this.clock = options.clock ?? systemClock;
     this.responseTimeoutMs = options.responseTimeoutMs ?? 60_000;
@@ -359,7 +359,10 @@ export class LinkGroup extends EventEmitter<LinkGroupEvents> {
   }
 }
 
-/** R-CONN-1: at least two links, each to a different host; a bench may opt out with a warning. */
+/**
+ * R-CONN-1: at least two links, each to a different host; a bench may opt out, and gets back the
+ * text of a warning (without the word "warning": whoever prints it says that).
+ */
 export function checkLinkHosts(hosts: string[], allowSingleLink: boolean): string | null {
   const distinct = new Set(hosts.map((h) => h.toLowerCase()));
   if (hosts.length >= 2 && distinct.size === hosts.length) return null;
@@ -367,6 +370,6 @@ export function checkLinkHosts(hosts: string[], allowSingleLink: boolean): strin
     hosts.length < 2
       ? `${hosts.length} link(s); the platform spec wants at least two (R-CONN-1)`
       : 'two links go to the same host; the platform spec wants different hosts (R-CONN-1)';
-  if (allowSingleLink) return `warning: ${problem}; allowed by allowSingleLink`;
+  if (allowSingleLink) return `${problem}; allowed by allowSingleLink`;
   throw new NacbridgeError('LINK_HOSTS', `${problem}; set allowSingleLink for a bench`);
 }

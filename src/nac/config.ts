@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { z } from 'zod';
 import { DEFAULT_DIAL_TAIL_HEX } from '../codec/dial-monitor';
 import { flagRepeats } from '../config/repeats';
@@ -122,9 +123,18 @@ export type NacConfig = z.infer<typeof nacConfigSchema>;
 export type LineConfig = z.infer<typeof lineSchema>;
 export type HostConfig = z.infer<typeof hostSchema>;
 
-/** Warnings a valid config still deserves (R-CONN-1 opt-outs). */
-export function configWarnings(config: NacConfig): string[] {
+/**
+ * Warnings a valid config still deserves: R-CONN-1 opt-outs, and serial devices that are not
+ * there (yet: a USB modem not plugged in). `exists` is the file system's, unless a test says.
+ */
+export function configWarnings(config: NacConfig, exists: (path: string) => boolean = existsSync): string[] {
   const out: string[] = [];
+  config.lines.forEach((line, i) => {
+    // Device paths only: tcp://host:port is a serial server, reached over the network.
+    if (line.port.startsWith('/dev/') && !exists(line.port)) {
+      out.push(`lines.${i}.port: ${line.port} does not exist on this machine (a USB modem not plugged in?); nacbridge run keeps trying to open it`);
+    }
+  });
   for (const host of config.hosts) {
     const warning = checkLinkHosts(
       host.links.map((l) => l.host),

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { listProfiles, profileFile } from '../config/hardware';
-import { loadConfigFile } from '../config/load';
+import { ConfigError, loadConfigFile } from '../config/load';
 
 /**
  * A PIN pad model (R-PAD-1, R-KEY-3): driver, serial settings, how logical slots map to the
@@ -33,6 +33,9 @@ export function listPinPadProfiles(): string[] {
   return listProfiles('pinpads');
 }
 
+/** The profile named `name` in hardware/pinpads; a name that is not there is an error listing those that are. */
 export function loadPinPadProfile(name: string): PinPadProfile {
+  const known = listPinPadProfiles();
+  if (!known.includes(name)) throw new ConfigError('NO_PROFILE', `no PIN pad profile ${name} (there are ${known.join(', ')})`);
   return loadConfigFile(pinPadProfileSchema, profileFile('pinpads', name));
 }

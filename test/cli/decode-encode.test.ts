@@ -96,6 +96,33 @@ describe('cli: nacbridge decode / encode', () => {
     assert.match(masked.stderr, /field 62/);
   });
 
+  it('decode of hex without a length prefix (as a --trace file holds it) hints at --framing none (it said only LENGTH_OVER_MAX), and refuses starred bytes by name', async () => {
+    const payload = signOn.frame.slice(4);
+    const r = await runCli(['decode', '--hex', payload]);
+    assert.equal(r.code, 2);
+    assert.equal(r.stdout, '');
+    assert.equal(r.stderr, 'nacbridge: LENGTH_OVER_MAX: frame length 24576 exceeds the maximum 2048; hex without a length prefix (as a --trace file holds it) decodes with --framing none (offset 0, length 24576)\n');
+    const none = await runCli(['decode', '--framing', 'none', '--hex', payload]);
+    assert.equal(none.code, 0, none.stderr);
+    assert.equal(JSON.parse(none.stdout).mti, '0810');
+    const starred = await runCli(['decode', '--framing', 'none', '--hex', payload.slice(0, -96) + '*'.repeat(96)]);
+    assert.equal(starred.code, 2);
+    assert.match(starred.stderr, /^nacbridge: REDACTED: frame: '\*' at character \d+: the bytes a --trace file stars .* cannot be decoded/);
+  });
+
+  it('encode of what decode printed without --reveal names the redacted field and asks for decode --reveal (it said ODD_HEX)', async () => {
+    const hidden = await runCli(['encode'], (await runCli(['decode', '--hex', signOn.frame])).stdout);
+    assert.equal(hidden.code, 2);
+    assert.equal(hidden.stdout, '');
+    assert.equal(hidden.stderr, 'nacbridge: REDACTED: field 62 is hidden as "***" by decode; encode needs the JSON of `nacbridge decode --reveal` (field 62)\n');
+    // As decode shows a PAN without --reveal: first 6 and last 4 digits.
+    const withPan = JSON.parse((await runCli(['decode', '--reveal', '--hex', signOn.frame])).stdout);
+    withPan.fields['2'] = '621214*********0012';
+    const masked = await runCli(['encode'], JSON.stringify(withPan));
+    assert.equal(masked.code, 2);
+    assert.equal(masked.stderr, 'nacbridge: REDACTED: field 2 is masked by decode; encode needs the JSON of `nacbridge decode --reveal` (field 2)\n');
+  });
+
   it('decode(encode(m)) == m through the CLI JSON layer for generated messages', () => {
     fc.assert(
       fc.property(messageFor(unionpayPos), fc.constantFrom<0 | 15>(0, 15), (message, pad) => {

@@ -65,8 +65,10 @@ describe('iso8583/describe and redaction', () => {
     });
     const revealed = fieldsToJson(codec, secretMessage, true);
     assert.deepEqual(fieldsFromJson(codec, revealed), secretMessage.fields);
-    assert.throws(() => fieldsFromJson(codec, { 62: '***' }), (e: CodecError) => e.code === 'ODD_HEX' && e.context.field === 62);
-    assert.throws(() => fieldsFromJson(codec, { 62: '**' }), (e: CodecError) => e.code === 'NOT_HEX' && e.context.field === 62);
+    assert.throws(() => fieldsFromJson(codec, { 62: 'ABC' }), (e: CodecError) => e.code === 'ODD_HEX' && e.context.field === 62);
+    assert.throws(() => fieldsFromJson(codec, { 62: '62XY' }), (e: CodecError) => e.code === 'NOT_HEX' && e.context.field === 62);
+    assert.throws(() => fieldsFromJson(codec, { 62: '***' }), (e: CodecError) => e.code === 'REDACTED' && e.context.field === 62);
+    assert.throws(() => fieldsFromJson(codec, { 2: '621214*********0012' }), (e: CodecError) => e.code === 'REDACTED' && e.context.field === 2);
     assert.throws(() => fieldsFromJson(codec, { 99: '1' }), (e: CodecError) => e.code === 'UNKNOWN_FIELD');
     assert.throws(() => fieldsFromJson(codec, { 11: 5 }), (e: CodecError) => e.code === 'BAD_VALUE');
   });

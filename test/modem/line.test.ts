@@ -147,7 +147,7 @@ describe('modem/line state machine (emulated modem, injected clock)', () => {
     assert.deepEqual(Buffer.concat(got), Buffer.from([0x02, 0x00, 0x01, 0x60, 0x03, 0x62]));
     line.write(Buffer.from('reply'));
     await settle();
-    assert.equal(Buffer.concat(pos.sent).toString(), 'reply');
+    assert.equal(Buffer.concat(pos.sent).toString(), '\r\nCONNECT 9600\r\nreply', "the caller's modem said CONNECT, then the NAC's bytes");
     const hangup = new Promise<HangupReason>((resolve) => line.once('hangup', (r) => resolve(r)));
     modem.dropCarrier();
     await settle();

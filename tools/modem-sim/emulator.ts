@@ -78,10 +78,20 @@ export interface EmulatorEvents {
 }
 
 /**
+ * What the calling terminal's own modem would report to it, sent to the caller's side as verbose
+ * result codes: CONNECT when the call is answered; NO ANSWER, BUSY or NO CARRIER before the call
+ * ends. A caller can tell a call nobody answered from one that was cut off.
+ */
+export function callerResult(code: 'NO ANSWER' | 'BUSY' | 'NO CARRIER' | `CONNECT ${number}`): Buffer {
+  return Buffer.from(`\r\n${code}\r\n`, 'latin1');
+}
+
+/**
  * A Hayes modem for benches and tests, in the manner of tcpser: it answers AT commands on its
  * serial side, plays incoming calls (ring cadence, caller ID in the chosen form, optional on-hook
  * noise), connects the call's bytes through on ATA, returns to command mode on guard + +++ + guard,
- * hangs up on ATH, and reports NO CARRIER when the far end drops.
+ * hangs up on ATH, and reports NO CARRIER when the far end drops. The caller hears the call's
+ * progress as its own modem's result codes (callerResult).
  */
 export class ModemEmulator extends EventEmitter<EmulatorEvents> {
   readonly commands: string[] = [];
@@ -146,7 +156,8 @@ export class ModemEmulator extends EventEmitter<EmulatorEvents> {
   /** A call comes in from `side` (a POS terminal's connection). */
   ring(info: IncomingCall, side: CallSide): void {
     if (this.state !== 'idle') {
-      side.end(); // busy
+      side.write(callerResult('BUSY'));
+      side.end();
       return;
     }
     const call = { info, side, rings: 0, early: [] as Buffer[] };
@@ -169,6 +180,8 @@ export class ModemEmulator extends EventEmitter<EmulatorEvents> {
     const call = this.call;
     if (!call || this.state !== 'ringing') return;
     if (call.rings >= this.o.maxRings) {
+      // The caller gives up: its modem reports that nobody answered.
+      call.side.write(callerResult('NO ANSWER'));
       this.farEndGone();
       return;
     }
@@ -223,6 +236,7 @@ export class ModemEmulator extends EventEmitter<EmulatorEvents> {
   /** Drop the carrier of the current call (as if the line went dead); false when no call is connected. */
   dropCarrier(): boolean {
     if (this.state !== 'connected') return false;
+    this.call?.side.write(callerResult('NO CARRIER'));
     this.farEndGone();
     return true;
   }
@@ -315,6 +329,7 @@ export class ModemEmulator extends EventEmitter<EmulatorEvents> {
       this.mode = 'data';
       this.lastDataAt = this.clock.now();
       this.result(`CONNECT ${call.info.speed ?? 9600}`);
+      call.side.write(callerResult(`CONNECT ${call.info.speed ?? 9600}`));
       for (const chunk of call.early.splice(0)) this.dte.write(chunk);
       // A call timer: the call's end (hang-up, far end gone) clears it with the others.
       if (this.o.dropAfterMs > 0) this.later(this.o.dropAfterMs, () => this.dropCarrier());
@@ -326,7 +341,10 @@ export class ModemEmulator extends EventEmitter<EmulatorEvents> {
     this.call = null;
     this.clearTimers();
     this.mode = 'command';
-    if (call) call.side.end();
+    if (call) {
+      call.side.write(callerResult('NO CARRIER'));
+      call.side.end();
+    }
     if (this.state !== 'idle') this.setState('idle');
   }
 

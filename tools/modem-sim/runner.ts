@@ -1,5 +1,5 @@
 import { createServer, type Server, type Socket } from 'node:net';
-import { ModemEmulator, type CallerIdFormat, type EmulatorOptions } from './emulator';
+import { callerResult, ModemEmulator, type CallerIdFormat, type EmulatorOptions } from './emulator';
 import { listenTcp } from '../../src/link/listen';
 import { serveSerialSide, type SerialSideSpec } from '../serial-side';
 
@@ -46,7 +46,7 @@ export async function startModemSim(o: ModemSimOptions): Promise<ModemSim> {
     socket.on('error', () => undefined);
     const m = modem();
     if (m === null) {
-      socket.end(); // no DTE attached yet: like a line nobody has plugged in
+      socket.end(callerResult('NO ANSWER')); // no DTE attached yet: like a line nobody has plugged in
       return;
     }
     m.ring({ number: o.callerId.number, format: o.callerId.format }, socket);

@@ -7,7 +7,7 @@ import type { MacAlgorithm } from '../../src/crypto/mac';
 import { MessageCodec } from '../../src/iso8583/codec';
 import { unionpayPos } from '../../src/iso8583/specs/unionpay-pos';
 import { Terminal, type TransactionResult } from '../../src/terminal/terminal';
-import { asyncFrameChannel, binary2Channel } from '../../src/terminal/channels';
+import { asyncFrameChannel, awaitAnswer, binary2Channel } from '../../src/terminal/channels';
 
 /**
  * nacbridge sim pos: a terminal that signs on, keeps its keys in a software key store, and runs a
@@ -17,7 +17,7 @@ import { asyncFrameChannel, binary2Channel } from '../../src/terminal/channels';
 export type PosStep = { kind: 'signon' } | { kind: 'echo' } | { kind: 'balance' } | { kind: 'sale'; amount: string } | { kind: 'void' } | { kind: 'settle' };
 
 export function parseScript(script: string): PosStep[] {
-  return script.split(',').map((raw) => {
+  const steps = script.split(',').map((raw): PosStep => {
     const [name, arg] = raw.trim().split(':');
     switch (name) {
       case 'signon':
@@ -33,6 +33,12 @@ export function parseScript(script: string): PosStep[] {
         throw new NacbridgeError('BAD_SCRIPT', `unknown step ${JSON.stringify(raw)} (signon, echo, balance, sale:AMOUNT, void, settle)`);
     }
   });
+  // Found here, before anything is sent, rather than half way through the script.
+  const firstVoid = steps.findIndex((s) => s.kind === 'void');
+  if (firstVoid >= 0 && !steps.slice(0, firstVoid).some((s) => s.kind === 'sale')) {
+    throw new NacbridgeError('BAD_SCRIPT', 'void needs a sale before it in the script');
+  }
+  return steps;
 }
 
 export interface PosOptions {
@@ -47,24 +53,42 @@ export interface PosOptions {
   macAlgorithm: MacAlgorithm;
   card: { pan: string; pin?: string };
   responseTimeoutMs: number;
+  /** 'dial': how long to wait for the call to be answered (a modem's wait for carrier); default 60 s. */
+  answerTimeoutMs?: number;
 }
 
 export interface StepResult {
   step: string;
-  responseCode: string;
-  macOk: boolean;
+  /** Field 39 of the answer; absent when the step was not sent. */
+  responseCode?: string;
+  macOk?: boolean;
+  /** Whether the step did what it was for: approved (39 = 00) with a good MAC, keys proved. */
+  ok: boolean;
   note?: string;
 }
 
-export async function runPos(options: PosOptions, steps: PosStep[]): Promise<StepResult[]> {
+/** One line of `sim pos` output for a step. */
+export function stepLine(r: StepResult): string {
+  if (r.responseCode === undefined) return `${r.step.padEnd(14)} not sent${r.note ? `: ${r.note}` : ''}`;
+  return `${r.step.padEnd(14)} 39=${r.responseCode.padEnd(3)} ${r.macOk ? 'MAC ok' : 'MAC FAILED'}${r.note ? `  ${r.note}` : ''}`;
+}
+
+/**
+ * Runs the steps in order; `onResult` hears each result as soon as it is known, so what was done
+ * before a step that throws (a connection lost half way) is still reported.
+ */
+export async function runPos(options: PosOptions, steps: PosStep[], onResult: (r: StepResult) => void = () => undefined): Promise<StepResult[]> {
   const socket = await new Promise<Socket>((resolve, reject) => {
     const s = connect({ host: options.host, port: options.port }, () => resolve(s));
     s.once('error', (e) => reject(new NacbridgeError('POS_CONNECT', `cannot reach ${options.host}:${options.port}: ${e.message}`)));
   });
   socket.on('error', () => undefined);
+  // Listening from the first byte: a call nobody answers may end at once.
+  const answered = options.via === 'dial' ? awaitAnswer(socket, options.answerTimeoutMs ?? 60_000) : Promise.resolve('');
+  answered.catch(() => undefined);
+  const channel = options.via === 'dial' ? asyncFrameChannel(socket, options.responseTimeoutMs) : binary2Channel(socket, options.responseTimeoutMs);
   const store = new SoftwareKeyStore('POS key store');
   await store.loadMasterKey(1, options.tmk);
-  const channel = options.via === 'dial' ? asyncFrameChannel(socket, options.responseTimeoutMs) : binary2Channel(socket, options.responseTimeoutMs);
   const terminal = new Terminal({
     codec: new MessageCodec(unionpayPos),
     channel,
@@ -81,13 +105,27 @@ export async function runPos(options: PosOptions, steps: PosStep[]): Promise<Ste
   const results: StepResult[] = [];
   const card = { pan: options.card.pan };
   let lastSale: { result: TransactionResult; amount: string } | null = null;
-  const note = (step: string, r: TransactionResult, extra?: string) => results.push({ step, responseCode: r.responseCode, macOk: r.macOk, ...(extra ? { note: extra } : {}) });
+  const report = (r: StepResult): void => {
+    results.push(r);
+    onResult(r);
+  };
+  const approved = (r: TransactionResult): boolean => r.responseCode === '00' && r.macOk;
+  const note = (step: string, r: TransactionResult, ok = approved(r), extra?: string) =>
+    report({ step, responseCode: r.responseCode, macOk: r.macOk, ok, ...(extra ? { note: extra } : {}) });
   try {
+    // As a POS does: nothing is sent before the call is answered, and a call nobody answers is
+    // reported as that, not as a connection that closed.
+    await answered.catch((e: unknown) => {
+      if (!(e instanceof NacbridgeError) || e.code !== 'NO_ANSWER') throw e;
+      throw new NacbridgeError(e.code, `${e.message}; dialled ${options.host}:${options.port}: is a NAC attached to the modem's serial side, with its line idle?`);
+    });
     for (const step of steps) {
       switch (step.kind) {
         case 'signon': {
           const r = await terminal.signOn();
-          note('sign-on', r, r.keys.map((k) => `${k.type} ${k.pass ? 'PASS' : 'FAIL'}`).join(', '));
+          // Signed on is not enough: every work key must have loaded and matched its check value.
+          const keysOk = r.keys.length > 0 && r.keys.every((k) => k.pass);
+          note('sign-on', r, approved(r) && keysOk, r.keys.map((k) => `${k.type} ${k.pass ? 'PASS' : 'FAIL'}`).join(', '));
           break;
         }
         case 'echo':
@@ -100,11 +138,13 @@ export async function runPos(options: PosOptions, steps: PosStep[]): Promise<Ste
           note('settlement', await terminal.settle());
           break;
         case 'void':
-          if (!lastSale) throw new NacbridgeError('BAD_SCRIPT', 'void needs a sale before it');
-          note('void', await terminal.voidSale(card, lastSale.amount, lastSale.result, options.card.pin));
+          // parseScript saw a sale before it; that sale got no answer and was reversed.
+          if (!lastSale) report({ step: 'void', ok: false, note: 'the sale before it got no answer and was reversed: nothing to void' });
+          else note('void', await terminal.voidSale(card, lastSale.amount, lastSale.result, options.card.pin));
           break;
         case 'sale': {
           const request = { amount: step.amount };
+          lastSale = null;
           try {
             const r = await terminal.sale(card, request.amount, options.card.pin);
             lastSale = { result: r, amount: request.amount };
@@ -116,7 +156,8 @@ export async function runPos(options: PosOptions, steps: PosStep[]): Promise<Ste
             if (sent === null) throw e;
             const reversal = await terminal.reverse(sent, '98');
             const why = e.code === 'REQUEST_TIMEOUT' ? 'no response' : `no usable response (${e.message})`;
-            note(`sale ${request.amount}`, reversal, `${why}: reversed (0400, 98)`);
+            // The sale did not happen, however well the reversal went.
+            note(`sale ${request.amount}`, reversal, false, `${why}: reversed (0400, 98)`);
           }
           break;
         }
