@@ -46,7 +46,8 @@ describe('cli: check-config recognises every kind of config file', () => {
   it('a NAC config: says so, with its lines, hosts and links', async () => {
     const r = await runCli(['check-config', write('nac.json', nac)]);
     assert.equal(r.code, 0, r.stderr);
-    assert.equal(r.stderr, '');
+    // The only warning a valid NAC config may get here: its serial device is not on this machine.
+    assert.equal(r.stderr.replace(/^nacbridge: warning: lines\.\d+\.port: \/dev\/\S+ does not exist on this machine.*\n/gm, ''), '');
     assert.match(r.stdout, /nac\.json: NAC config OK \(1 line\(s\), 1 host\(s\), 2 link\(s\)\)\n$/);
   });
 

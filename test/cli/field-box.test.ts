@@ -52,10 +52,11 @@ describe('field box: the example configs and the systemd unit shipped in example
   });
 
   for (const file of files.filter((f) => kindByName(f) !== null)) {
-    it(`examples/${file} is recognised as a ${kindByName(file)} config and passes its loader with no warning`, () => {
+    it(`examples/${file} is recognised as a ${kindByName(file)} config and passes its loader with no warning but absent devices`, () => {
       const checked = checkConfigFile(path.join(examplesDir, file));
       assert.equal(checked.kind, kindByName(file));
-      assert.deepEqual(checked.warnings, []);
+      // A /dev/ttyUSB* of the example that this machine has not got is the one warning allowed.
+      assert.deepEqual(checked.warnings.filter((w) => !/^lines\.\d+\.port: \/dev\/\S+ does not exist on this machine/.test(w)), []);
     });
   }
 
