@@ -13,6 +13,7 @@ import { readTerminalMessage } from '../iso8583/terminal-message';
 import { EXIT_MISMATCH, UsageError } from './io';
 import { wholeNumber } from './options';
 import type { CliFraming } from './frame-json';
+import { registerTr31Commands } from './tr31-commands';
 
 function keyFromHex(hex: string, what: string): SecretKey {
   return SecretKey.fromHex(hex.replace(/\s+/g, ''), what);
@@ -41,6 +42,7 @@ const KEY_NAMES: Record<WorkKeyType, string> = { pin: 'pinKey', mac: 'macKey', t
 
 export function registerCryptoCommands(program: Command): void {
   const crypto = program.command('crypto').description('check values, MACs, PIN blocks and field 62 work keys');
+  registerTr31Commands(crypto);
 
   crypto
     .command('kcv')
