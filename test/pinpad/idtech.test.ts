@@ -14,8 +14,8 @@ import { IdtechPinPad, KEY_INDEX } from '../../src/pinpad/idtech-driver';
 import { encodeIdtechFrame, IdtechDecoder, type IdtechEvent } from '../../src/pinpad/idtech-frame';
 import { loadPinPadProfile } from '../../src/pinpad/profile';
 import { PinPadError } from '../../src/pinpad/szzt-link';
-import { openSerialLine, type SerialLine } from '../../src/serial/port';
-import { createPtyPair, type PtyPair } from '../../tools/modem-sim/pty';
+import { openSerialLine } from '../../src/serial/port';
+import { openPty, type Pty } from '../../src/serial/pty';
 import { IdtechEmulator } from '../../tools/pinpad-sim/idtech-emulator';
 import { cutPoints, splitAt } from '../support/chunks';
 
@@ -70,8 +70,9 @@ describe('pinpad/idtech frames (R-PAD-1)', () => {
 describe('pinpad/idtech driver against the emulator personality over a real pty', function () {
   this.timeout(20_000);
   let dir: string;
-  let pair: PtyPair;
-  let padSide: SerialLine;
+  let pty: Pty;
+  /** What beforeEach opened, in order: a set-up that failed half way closes only what it got to. */
+  let opened: (() => unknown)[] = [];
   let emulator: IdtechEmulator;
   let pad: IdtechPinPad;
   const profile = { ...loadPinPadProfile('l100'), timeoutMs: 300, pinEntryTimeoutMs: 2000 };
@@ -82,18 +83,18 @@ describe('pinpad/idtech driver against the emulator personality over a real pty'
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   beforeEach(async () => {
-    pair = await createPtyPair(dir, 'idt');
-    padSide = await openSerialLine(pair.modemPath, { controlLines: false });
-    emulator = new IdtechEmulator(padSide, { typedPin: '123456' });
+    pty = await openPty({ link: { dir, name: 'idt' } });
+    opened.push(() => pty.close());
+    emulator = new IdtechEmulator(pty.device, { typedPin: '123456' });
+    opened.push(() => emulator.close());
     emulator.holdKbpk(KBPK);
     emulator.holdMasterKey(1, TMK);
-    pad = await IdtechPinPad.open(pair.nacPath, profile, { translation: new Map([[1, TMK]]), kbpk: KBPK });
+    pad = await IdtechPinPad.open(pty.path, profile, { translation: new Map([[1, TMK]]), kbpk: KBPK });
+    opened.push(() => pad.close());
   });
   afterEach(async () => {
-    await pad.close();
-    await padSide.close();
-    emulator.close();
-    await pair.close();
+    for (const close of opened.reverse()) await close();
+    opened = [];
   });
 
   it('R-PAD-1: firmware version (78 46 01) names model and firmware', async () => {
@@ -124,7 +125,7 @@ describe('pinpad/idtech driver against the emulator personality over a real pty'
 
   it('R-KEY-2: a block wrapped under another key is refused by the pad (its TR-31 MAC fails): 15 0A 01', async () => {
     await pad.close();
-    const other = await IdtechPinPad.open(pair.nacPath, profile, { translation: new Map([[1, SecretKey.fromBytes(randomBytes(16))]]) });
+    const other = await IdtechPinPad.open(pty.path, profile, { translation: new Map([[1, SecretKey.fromBytes(randomBytes(16))]]) });
     try {
       const layout = layoutFor('003');
       const results = await loadWorkKeys(other, wrapWorkKeys(randomKeys('003'), TMK, layout), layout, SLOTS, 1);
@@ -143,14 +144,14 @@ describe('pinpad/idtech driver against the emulator personality over a real pty'
   it('wrong state refused: a session key for a slot with no PIN master key (15 0A 03); PIN entry with no PIN key (15 04 00)', async () => {
     await pad.close();
     const layout = layoutFor('003');
-    const slot5 = await IdtechPinPad.open(pair.nacPath, profile, { translation: new Map([[5, TMK]]) });
+    const slot5 = await IdtechPinPad.open(pty.path, profile, { translation: new Map([[5, TMK]]) });
     try {
       const r = await loadWorkKeys(slot5, wrapWorkKeys(randomKeys('003'), TMK, layout), layout, SLOTS, 5);
       assert.ok(r.every((k) => !k.pass && /PINPAD_15_0A03/.test(k.error ?? '')), JSON.stringify(r));
     } finally {
       await slot5.close();
     }
-    const raw = await openSerialLine(pair.nacPath, { controlLines: false });
+    const raw = await openSerialLine(pty.path, { controlLines: false });
     try {
       const events: IdtechEvent[] = [];
       const d = new IdtechDecoder();
@@ -167,7 +168,7 @@ describe('pinpad/idtech driver against the emulator personality over a real pty'
   it('wrong key length refused: the driver refuses an 8-byte PIN key; the pad refuses one sent anyway (15 0A 04)', async () => {
     await assert.rejects(pad.loadWorkKey({ type: 'pin', slot: 0, masterIndex: 1, encrypted: randomBytes(8) }), (e: PinPadError) => e.code === 'PINPAD_BAD_KEY_LENGTH');
     await pad.close();
-    const host = await openSerialLine(pair.nacPath, { controlLines: false });
+    const host = await openSerialLine(pty.path, { controlLines: false });
     try {
       const events: IdtechEvent[] = [];
       const d = new IdtechDecoder();

@@ -13,8 +13,8 @@ import { loadPinPadProfile } from '../../src/pinpad/profile';
 import { PinPadError } from '../../src/pinpad/szzt-link';
 import { VerifonePinPad } from '../../src/pinpad/verifone-driver';
 import { encodeVerifonePacket, VerifoneDecoder, type VerifoneEvent } from '../../src/pinpad/verifone-frame';
-import { openSerialLine, type SerialLine } from '../../src/serial/port';
-import { createPtyPair, type PtyPair } from '../../tools/modem-sim/pty';
+import { openSerialLine } from '../../src/serial/port';
+import { openPty, type Pty } from '../../src/serial/pty';
 import { VerifoneEmulator } from '../../tools/pinpad-sim/verifone-emulator';
 import { cutPoints, splitAt } from '../support/chunks';
 
@@ -71,8 +71,9 @@ describe('pinpad/verifone packets (R-PAD-1)', () => {
 describe('pinpad/verifone driver against the emulator personality over a real pty', function () {
   this.timeout(20_000);
   let dir: string;
-  let pair: PtyPair;
-  let padSide: SerialLine;
+  let pty: Pty;
+  /** What beforeEach opened, in order: a set-up that failed half way closes only what it got to. */
+  let opened: (() => unknown)[] = [];
   let emulator: VerifoneEmulator;
   let pad: VerifonePinPad;
   const profile = { ...loadPinPadProfile('vf1000se'), timeoutMs: 300, pinEntryTimeoutMs: 2000 };
@@ -83,17 +84,17 @@ describe('pinpad/verifone driver against the emulator personality over a real pt
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   beforeEach(async () => {
-    pair = await createPtyPair(dir, 'vf');
-    padSide = await openSerialLine(pair.modemPath, { controlLines: false });
-    emulator = new VerifoneEmulator(padSide, { typedPin: '123456', serial: '4711' });
+    pty = await openPty({ link: { dir, name: 'vf' } });
+    opened.push(() => pty.close());
+    emulator = new VerifoneEmulator(pty.device, { typedPin: '123456', serial: '4711' });
+    opened.push(() => emulator.close());
     emulator.holdMasterKey(1, TMK);
-    pad = await VerifonePinPad.open(pair.nacPath, profile);
+    pad = await VerifonePinPad.open(pty.path, profile);
+    opened.push(() => pad.close());
   });
   afterEach(async () => {
-    await pad.close();
-    await padSide.close();
-    emulator.close();
-    await pair.close();
+    for (const close of opened.reverse()) await close();
+    opened = [];
   });
 
   it('R-PAD-1: packet 06 answers version, release date and serial; the exchange ends with EOT', async () => {
@@ -180,7 +181,7 @@ describe('pinpad/verifone driver against the emulator personality over a real pt
   it('R-PAD-1: after three bad LRCs in a row the pad sends EOT (the emulator is as strict as the manual)', async () => {
     const events: string[] = [];
     await pad.close(); // this test is the host itself
-    const host = await openSerialLine(pair.nacPath, { controlLines: false });
+    const host = await openSerialLine(pty.path, { controlLines: false });
     try {
       host.on('data', (chunk) => events.push(...[...chunk].map((b) => b.toString(16))));
       const bad = encodeVerifonePacket('SI', '06');
@@ -201,7 +202,7 @@ describe('pinpad/verifone driver against the emulator personality over a real pt
     const results = await loadWorkKeys(pad, wrapWorkKeys(keys, TMK, layout), layout, SLOTS, 5, { pin: 'mac-of-zero-block', mac: 'mac-of-zero-block' });
     assert.ok(results.every((r) => !r.pass && /PINPAD_NO_MASTER_KEY/.test(r.error ?? '')));
     await pad.close(); // the rest talks to the pad directly
-    const host = await openSerialLine(pair.nacPath, { controlLines: false });
+    const host = await openSerialLine(pty.path, { controlLines: false });
     try {
       const got: number[] = [];
       host.on('data', (chunk) => got.push(...chunk));
@@ -221,7 +222,7 @@ describe('pinpad/verifone driver against the emulator personality over a real pt
       (e: PinPadError) => e.code === 'PINPAD_BAD_KEY_LENGTH',
     );
     await pad.close(); // the rest talks to the pad directly
-    const host = await openSerialLine(pair.nacPath, { controlLines: false });
+    const host = await openSerialLine(pty.path, { controlLines: false });
     try {
       const got: number[] = [];
       host.on('data', (chunk) => got.push(...chunk));
