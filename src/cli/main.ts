@@ -4,6 +4,7 @@ import { registerCodecCommands } from './codec-commands';
 import { registerCryptoCommands } from './crypto-commands';
 import { registerDemoCommand } from './demo';
 import { registerNacCommands } from './nac-commands';
+import { registerPinPadCommands } from './pinpad-commands';
 import { registerSignonCommands } from './signon-commands';
 import { registerSimCommands } from './sim-commands';
 import { errorLine, EXIT_BAD_INPUT } from './io';
@@ -16,6 +17,7 @@ function buildProgram(): Command {
   registerCryptoCommands(program);
   registerDemoCommand(program);
   registerNacCommands(program);
+  registerPinPadCommands(program);
   const sim = registerSimCommands(program);
   registerSignonCommands(program, sim);
   // Every command, nested ones too, reports usage errors to main (exit 2) instead of exiting.
