@@ -5,6 +5,7 @@ import { registerCodecCommands } from './codec-commands';
 import { registerCryptoCommands } from './crypto-commands';
 import { registerDemoCommand } from './demo';
 import { registerNacCommands } from './nac-commands';
+import { registerPinPadCommands } from './pinpad-commands';
 import { registerSignonCommands } from './signon-commands';
 import { registerSimCommands } from './sim-commands';
 import { errorLine, EXIT_BAD_INPUT } from './io';
@@ -20,6 +21,7 @@ function buildProgram(): Command {
   registerDemoCommand(program);
   registerNacCommands(program);
   registerCheckConfigCommand(program);
+  registerPinPadCommands(program);
   const sim = registerSimCommands(program);
   registerSignonCommands(program, sim);
   // Every command, nested ones too, reports usage errors to main (exit 2) instead of exiting.

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { systemClock, type Clock } from '../clock';
 import { tpduFromHex } from '../codec/tpdu';
 import { readCheckValues, type KeyLoadResult, type SlotMap } from '../crypto/key-loading';
+import { planProofs, ProofError, type ProofCapabilities, type ProofMethod, type ProofPlan } from '../crypto/key-proof';
 import type { KeyStore } from '../crypto/key-store';
 import { SecretKey } from '../crypto/secret-key';
 import { layoutFor, type WorkKeyType } from '../crypto/work-keys';
@@ -12,10 +13,15 @@ import { MessageCodec } from '../iso8583/codec';
 import { unionpayPos } from '../iso8583/specs/unionpay-pos';
 import { Link } from '../link/link';
 import { LinkGroup } from '../link/link-group';
-import { loadPinPadProfile } from '../pinpad/profile';
+import { IdtechPinPad } from '../pinpad/idtech-driver';
+import { loadPinPadProfile, type PinPadProfile } from '../pinpad/profile';
 import { SzztPinPad } from '../pinpad/szzt-driver';
+import { VerifonePinPad } from '../pinpad/verifone-driver';
 import { asyncFrameChannel, binary2Channel } from './channels';
 import { Terminal, terminalRoleKeys, type RequestChannel, type TransactionResult } from './terminal';
+
+/** Capabilities of a profile that a bench may decline to trust as proof. */
+const UNTRUSTABLE = ['checkValueOnLoad', 'readCheckValue', 'macOfZeroBlock'] as const;
 
 /** `nacbridge signon` configuration: where the platform is, who the terminal is, which key holder. */
 const endpoint = z.object({ host: z.string().min(1), port: z.number().int().min(1).max(65535) }).strict();
@@ -39,7 +45,22 @@ export const signonConfigSchema = z
       })
       .strict(),
     keys: z.union([
-      z.object({ pinpad: z.object({ port: z.string().min(1), profile: z.string().default('zt588'), masterIndex: z.number().int().min(0).max(255), slots }).strict() }).strict(),
+      z
+        .object({
+          pinpad: z
+            .object({
+              port: z.string().min(1),
+              profile: z.string().default('zt588'),
+              masterIndex: z.number().int().min(0).max(255),
+              slots,
+              /** Proofs this bench has not confirmed on its device: never used to say PASS. */
+              untrusted: z.array(z.enum(UNTRUSTABLE)).default([]),
+              /** TR-31 pads (driver idtech): the TMK the host translates field 62's keys with. */
+              tmkEnv: z.string().min(1).optional(),
+            })
+            .strict(),
+        })
+        .strict(),
       z.object({ software: z.object({ tmkEnv: z.string().min(1), slots }).strict() }).strict(),
     ]),
     /** For --then-sale: the card, and where its PIN comes from (never the command line). */
@@ -70,6 +91,9 @@ export const signonConfigSchema = z
         }
       }
     }
+    if (profile?.driver === 'idtech' && c.keys.pinpad.tmkEnv === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['keys', 'pinpad', 'tmkEnv'], message: `${profile.name} takes TR-31 key blocks: give tmkEnv, the variable holding the TMK the host translates field 62's keys with` });
+    }
     if (profile && !profile.pairs.some(([p, m]) => p === s.pin && m === s.mac)) {
       ctx.addIssue({ code: 'custom', path: ['keys', 'pinpad', 'slots'], message: `PIN slot ${s.pin} and MAC slot ${s.mac} are not a pair of ${profile.name} (R-KEY-3: ${profile.pairs.map((p) => p.join('-')).join(', ')})` });
     }
@@ -80,8 +104,40 @@ export type SignonConfig = z.infer<typeof signonConfigSchema>;
 export interface SignonOutcome {
   responseCode: string;
   keys: KeyLoadResult[];
+  /** The proofs used, for the table's legend. */
+  proofs: ProofMethod[];
   sale?: { responseCode: string; macOk: boolean };
   pass: boolean;
+}
+
+/** What the configured key holder can prove, less what the bench has not confirmed. */
+export function proofCapabilities(config: SignonConfig): { device: string; caps: ProofCapabilities } {
+  if (!('pinpad' in config.keys)) {
+    // The software key store computes check values itself.
+    return { device: 'the software key store', caps: { checkValueOnLoad: true, readCheckValue: true, macOfZeroBlock: true, pinEntry: true, mac: true, macAlgorithms: ['unionpay-ecb', 'x9.9', 'x9.19'] } };
+  }
+  const pad = config.keys.pinpad;
+  const profile = loadPinPadProfile(pad.profile);
+  const untrusted = new Set<string>(pad.untrusted);
+  const s = profile.supports;
+  return {
+    device: `${profile.name} (profile)`,
+    caps: {
+      checkValueOnLoad: s.checkValueOnLoad && !untrusted.has('checkValueOnLoad'),
+      readCheckValue: s.readCheckValue && !untrusted.has('readCheckValue'),
+      macOfZeroBlock: s.macOfZeroBlock && s.mac && !untrusted.has('macOfZeroBlock'),
+      pinEntry: s.pinEntry,
+      mac: s.mac,
+      macAlgorithms: profile.macAlgorithms,
+    },
+  };
+}
+
+/** The proof of every key this sign-on loads, or CANNOT_VERIFY before anything is opened. */
+export function signonProofs(config: SignonConfig, sale: boolean): ProofPlan {
+  const { device, caps } = proofCapabilities(config);
+  const types = layoutFor(config.terminal.keyMode).keys.map((k) => k.type);
+  return planProofs(caps, types, { device, sale, macAlgorithm: config.terminal.macAlgorithm });
 }
 
 interface Opened {
@@ -137,7 +193,7 @@ async function openParts(config: SignonConfig, clock: Clock, closers: (() => Pro
   let masterIndex: number;
   if ('pinpad' in config.keys) {
     const pad = config.keys.pinpad;
-    store = await SzztPinPad.open(pad.port, loadPinPadProfile(pad.profile), clock);
+    store = await openPinPad(pad.port, loadPinPadProfile(pad.profile), clock, pad.masterIndex, pad.tmkEnv);
     slots = pad.slots;
     masterIndex = pad.masterIndex;
   } else {
@@ -154,8 +210,25 @@ async function openParts(config: SignonConfig, clock: Clock, closers: (() => Pro
   return { channel, store, slots, masterIndex };
 }
 
+/** The driver of a profile's family. */
+async function openPinPad(port: string, profile: PinPadProfile, clock: Clock, masterIndex: number, tmkEnv: string | undefined): Promise<KeyStore> {
+  switch (profile.driver) {
+    case 'szzt':
+      return SzztPinPad.open(port, profile, clock);
+    case 'verifone':
+      return VerifonePinPad.open(port, profile, clock);
+    case 'idtech': {
+      const tmk = tmkEnv === undefined ? undefined : process.env[tmkEnv];
+      if (!tmk) throw new NacbridgeError('NO_TMK', `environment variable ${tmkEnv ?? '(tmkEnv)'} is not set`);
+      return IdtechPinPad.open(port, profile, { clock, translation: new Map([[masterIndex, SecretKey.fromHex(tmk, 'TMK')]]) });
+    }
+  }
+}
+
 /** Read the check values already in the key holder (--verify-only). */
 export async function verifyOnly(config: SignonConfig, clock: Clock = systemClock): Promise<{ type: string; slot: number; device: string }[]> {
+  const { device, caps } = proofCapabilities(config);
+  if (!caps.readCheckValue) throw new ProofError('CANNOT_VERIFY', `cannot verify on this device: ${device} cannot report the check value of a loaded key on request`);
   const o = await open(config, clock);
   try {
     // Only the key types this key mode loads (003 has no track key).
@@ -169,6 +242,7 @@ export async function verifyOnly(config: SignonConfig, clock: Clock = systemCloc
 
 /** Sign on, load and prove the keys; optionally prove them again with a sale. */
 export async function signOn(config: SignonConfig, thenSale: string | null, clock: Clock = systemClock): Promise<SignonOutcome> {
+  const proofs = signonProofs(config, thenSale !== null);
   const o = await open(config, clock);
   try {
     const t = config.terminal;
@@ -182,19 +256,29 @@ export async function signOn(config: SignonConfig, thenSale: string | null, cloc
       macAlgorithm: t.macAlgorithm,
       masterIndex: o.masterIndex,
       slots: o.slots,
+      proofs,
       tpdu: tpduFromHex(t.tpdu),
       header: t.header.toUpperCase(),
     });
     const result = await terminal.signOn();
-    const keysPass = result.responseCode === '00' && result.keys.length > 0 && result.keys.every((k) => k.pass);
-    const outcome: SignonOutcome = { responseCode: result.responseCode, keys: result.keys, pass: keysPass };
+    const used = [...new Set(result.keys.map((k) => k.proof))];
+    const keysPass = result.responseCode === '00' && result.keys.length > 0 && result.keys.every((k) => k.pass || k.pending === true);
+    const outcome: SignonOutcome = { responseCode: result.responseCode, keys: result.keys, proofs: used, pass: keysPass && result.keys.every((k) => k.pass) };
     if (thenSale !== null && keysPass) {
       if (!config.card) throw new NacbridgeError('NO_CARD', '--then-sale needs "card" in the config');
       const pin = process.env[config.card.pinEnv];
       if (!pin) throw new NacbridgeError('NO_PIN', `environment variable ${config.card.pinEnv} is not set`);
       const sale: TransactionResult = await terminal.sale({ pan: config.card.pan }, thenSale, pin);
       outcome.sale = { responseCode: sale.responseCode, macOk: sale.macOk };
-      outcome.pass = sale.responseCode === '00' && sale.macOk;
+      const saleOk = sale.responseCode === '00' && sale.macOk;
+      // A key whose only proof is this sale passes with it, and only with it.
+      for (const k of result.keys) {
+        if (k.pending !== true) continue;
+        k.pending = false;
+        k.pass = saleOk;
+        if (!saleOk) await o.store.clearWorkKey(k.type, k.slot).catch(() => undefined);
+      }
+      outcome.pass = saleOk && result.keys.every((k) => k.pass);
     }
     return outcome;
   } finally {

@@ -2,6 +2,7 @@ import type { DialMonitor } from '../codec/dial-monitor';
 import { readTerminalEnvelope } from '../codec/terminal-envelope';
 import type { Tpdu } from '../codec/tpdu';
 import { loadWorkKeys, type KeyLoadResult, type SlotMap } from '../crypto/key-loading';
+import type { ProofPlan } from '../crypto/key-proof';
 import type { KeyStore } from '../crypto/key-store';
 import type { MacAlgorithm } from '../crypto/mac';
 import { applyMac, applyPin, verifyMac } from '../crypto/message-security';
@@ -47,6 +48,8 @@ export interface TerminalOptions extends build.TerminalIdentity {
   /** Where the TMK sits in the key store. */
   masterIndex: number;
   slots: SlotMap;
+  /** How each key's load is proven (default: the check value the holder answers the load with). */
+  proofs?: ProofPlan;
   tpdu: Tpdu;
   /** 12 hex digits (R-MSG-2). */
   header: string;
@@ -149,7 +152,7 @@ export class Terminal {
     if (f60) this.batch = splitSubfields(field60Layout, f60, 60).batch ?? this.batch;
     const field62 = result.response.get(62);
     if (!(field62 instanceof Buffer)) throw new TerminalError('NO_KEYS', 'the sign-on response has no field 62');
-    const keys = await loadWorkKeys(this.o.store, field62, layoutFor(this.o.keyMode), this.o.slots, this.o.masterIndex);
+    const keys = await loadWorkKeys(this.o.store, field62, layoutFor(this.o.keyMode), this.o.slots, this.o.masterIndex, this.o.proofs);
     return { ...result, batch: this.batch, keys };
   }
 

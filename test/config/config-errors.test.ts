@@ -57,7 +57,7 @@ describe('config errors name the key and what belongs there', () => {
   it('an unknown PIN pad profile lists the profiles there are, as an unknown modem profile does', () => {
     assert.equal(
       problems(signonConfigSchema, { ...signon, keys: { pinpad: { ...signon.keys.pinpad, profile: 'zt999' } } }),
-      'cfg: keys.pinpad.profile: no PIN pad profile zt999 (there are szzt-emulator, zt588)',
+      'cfg: keys.pinpad.profile: no PIN pad profile zt999 (there are l100, szzt-emulator, vf1000se, zt588)',
     );
   });
 

@@ -123,8 +123,8 @@ describe('crypto/software-key-store through the KeyStore interface', () => {
   it('R-KEY-3: loads field 62 keys encrypted, pairing PIN slot n with MAC slot n+4; each check passes', async () => {
     const results = await loadWorkKeys(store, fromHex(v.field62), layoutFor('003'), slots, 1);
     assert.deepEqual(results, [
-      { type: 'pin', slot: 0, expected: v.pinKeyCheck, device: v.pinKeyCheck, pass: true },
-      { type: 'mac', slot: 4, expected: v.macKeyCheck, device: v.macKeyCheck, pass: true },
+      { type: 'pin', slot: 0, expected: v.pinKeyCheck, device: v.pinKeyCheck, pass: true, proof: 'check-value-on-load' },
+      { type: 'mac', slot: 4, expected: v.macKeyCheck, device: v.macKeyCheck, pass: true, proof: 'check-value-on-load' },
     ]);
     assert.deepEqual(await readCheckValues(store, slots), [
       { type: 'pin', slot: 0, device: v.pinKeyCheck },
