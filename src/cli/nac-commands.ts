@@ -30,17 +30,19 @@ export function registerNacCommands(program: Command): void {
     .command('run')
     .description('run the NAC: modem lines, terminal listener, links to the platform hosts')
     .requiredOption('--config <file>', 'NAC configuration (JSON or YAML)')
-    .option('--trace <file>', 'write every relayed frame (time, line, host, direction, hex and decoded; redacted) as JSON lines')
+    .option('--trace <file>', 'write every relayed frame (time, line, host, direction, hex and decoded; redacted) as JSON lines; - for standard output (the NAC\'s own lines then go to standard error)')
     .action(async (options: { config: string; trace?: string }) => {
       const config = loadNacConfig(options.config);
-      // Every line starts with its time, as log lines do.
-      const log = (text: string): boolean => process.stdout.write(logLine(text));
+      // Every line starts with its time, as log lines do. With --trace -, standard output carries
+      // the trace (JSON lines only), and the NAC's own lines go to standard error.
+      const out = options.trace === '-' ? process.stderr : process.stdout;
+      const log = (text: string): boolean => out.write(logLine(text));
       const warn = (text: string): boolean => process.stderr.write(logLine(`nacbridge: ${text}`));
       for (const w of configWarnings(config)) warn(`warning: ${w}`);
       const nac = new Nac(config);
       const trace = options.trace
         ? await FrameTrace.open(options.trace, nac.relay, new MessageCodec(unionpayPos), (error) =>
-            warn(`trace ${options.trace} stopped: ${error.message}; the NAC goes on relaying`),
+            warn(`trace ${options.trace === '-' ? 'to standard output' : options.trace} stopped: ${error.message}; the NAC goes on relaying`),
           )
         : null;
       for (const { line } of nac.lines) {

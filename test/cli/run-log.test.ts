@@ -1,15 +1,20 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { ManualClock } from '../../src/clock';
 import { logLine } from '../../src/cli/io';
+import { encodeLengthPrefixed, binary2, LengthPrefixedDecoder } from '../../src/codec/length-prefix';
+import { fromHex } from '../../src/codec/hex';
+import { MessageCodec } from '../../src/iso8583/codec';
+import { unionpayPos } from '../../src/iso8583/specs/unionpay-pos';
 import { LoopbackPlatform } from '../../tools/bench/loopback-platform';
 import { CliProcess } from '../support/process';
 
 const STAMP = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z /;
 
-describe('cli: nacbridge run log lines', function () {
+describe('cli: nacbridge run log lines and --trace -', function () {
   this.timeout(20_000);
   let dir: string;
   let platform: LoopbackPlatform;
@@ -54,5 +59,39 @@ describe('cli: nacbridge run log lines', function () {
     assert.match(lines[lines.length - 1], / relay: \{"requests":0,/);
     // The warning (a bench's two links to one host) is stamped too.
     assert.match(nac.stderr, new RegExp(`${STAMP.source.slice(1)}nacbridge: warning: hosts cups: two links go to the same host`));
+  });
+
+  it('--trace - writes the trace to standard output, one JSON record a line, and the NAC\'s own lines to standard error (it wrote a file named "-")', async () => {
+    const nac = new CliProcess(['run', '--config', config('trace-stdout'), '--trace', '-']);
+    const codec = new MessageCodec(unionpayPos);
+    const payload = Buffer.concat([fromHex('6000030000'), fromHex('603100310000'), codec.pack({ mti: '0800', fields: { 11: '000001', 41: '12345678', 60: '00000001003' } })]);
+    try {
+      const nacLog = async (pattern: RegExp): Promise<RegExpExecArray> => {
+        for (const deadline = Date.now() + 10_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 10))) {
+          const m = pattern.exec(nac.stderr);
+          if (m) return m;
+        }
+        throw new Error(`no ${pattern} in ${nac.stderr}`);
+      };
+      const port = Number((await nacLog(/terminals on 127\.0\.0\.1:(\d+)/))[1]);
+      await nacLog(/link cups-1 up[\s\S]*link cups-2 up|link cups-2 up[\s\S]*link cups-1 up/);
+      const terminal = connect({ host: '127.0.0.1', port });
+      const answer = await new Promise<Buffer>((resolve, reject) => {
+        const decoder = new LengthPrefixedDecoder(binary2);
+        terminal.on('data', (chunk) => decoder.push(chunk, (e) => e.type === 'frame' && resolve(e.frame)));
+        terminal.on('error', reject);
+        terminal.write(encodeLengthPrefixed(binary2, payload));
+      });
+      terminal.destroy();
+      assert.equal(answer.subarray(11, 13).toString('hex'), '0810');
+      for (let i = 0; i < 200 && nac.stdout.split('\n').length < 3; i++) await new Promise((r) => setTimeout(r, 10));
+    } finally {
+      assert.equal(await nac.stop(), 0, nac.stderr);
+    }
+    const records = nac.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as { direction: string; decoded: { mti: string } });
+    assert.deepEqual(records.map((r) => [r.direction, r.decoded.mti]), [['to-host', '0800'], ['to-terminal', '0810']]);
+    for (const line of nac.stderr.trimEnd().split('\n')) assert.match(line, STAMP);
+    assert.match(nac.stderr, / nacbridge NAC running: /);
+    assert.ok(!existsSync('-') && !existsSync(path.join(dir, '-')), 'no file named -');
   });
 });
