@@ -25,10 +25,39 @@ function loadNacConfig(file: string): NacConfig {
   return config;
 }
 
+/**
+ * The debug log's namespaces (the `debug` package, on stderr): every createDebug('nacbridge:...')
+ * in src/ and tools/ is listed here; a test holds the list to the sources.
+ */
+export const DEBUG_NAMESPACES: readonly (readonly [string, string])[] = [
+  ['nacbridge:line', 'modem lines: states, retries, rings, missing caller ID'],
+  ['nacbridge:modem', 'AT commands sent to each modem and its answers'],
+  ['nacbridge:link', 'platform links: connects, idle or stalled, bad frames'],
+  ['nacbridge:link-group', 'link groups: silent timeouts, unmatched frames'],
+  ['nacbridge:server', 'allow-listed servers: refused, replaced connections'],
+  ['nacbridge:nac', 'relay: drops, rejects, unmatched answers; listener'],
+  ['nacbridge:status', 'the /metrics and /status endpoint'],
+  ['nacbridge:pinpad', 'PIN pad links (signon): NAKs and resends'],
+  ['nacbridge:sim-modem', 'sim modem: the AT commands it receives'],
+  ['nacbridge:sim-platform', 'sim platform: failed requests, answers left unsent'],
+  ['nacbridge:sim-pinpad', 'sim pinpad: the commands it receives'],
+];
+
+function debugHelp(): string {
+  const width = Math.max(...DEBUG_NAMESPACES.map(([name]) => name.length));
+  return [
+    '',
+    'Debug log on stderr: DEBUG=nacbridge:* for all of it, or a comma-separated list',
+    'of the namespaces below. It never shows keys, PINs or full card numbers.',
+    ...DEBUG_NAMESPACES.map(([name, what]) => `  ${name.padEnd(width)}  ${what}`),
+  ].join('\n');
+}
+
 export function registerNacCommands(program: Command): void {
   program
     .command('run')
     .description('run the NAC: modem lines, terminal listener, links to the platform hosts')
+    .addHelpText('after', debugHelp())
     .requiredOption('--config <file>', 'NAC configuration (JSON or YAML)')
     .option('--trace <file>', 'write every relayed frame (time, line, host, direction, hex and decoded; redacted) as JSON lines; - for standard output (the NAC\'s own lines then go to standard error)')
     .action(async (options: { config: string; trace?: string }) => {
