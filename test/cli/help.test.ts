@@ -19,6 +19,26 @@ function namespacesInSources(): string[] {
 }
 
 describe('cli: help', () => {
+  it('bare nacbridge, nacbridge sim and nacbridge crypto print their help on stdout and exit 1 (it was stderr and exit 2); --help exits 0', async () => {
+    for (const [args, usage] of [
+      [[], 'Usage: nacbridge [options] [command]'],
+      [['sim'], 'Usage: nacbridge sim [options] [command]'],
+      [['crypto'], 'Usage: nacbridge crypto [options] [command]'],
+    ] as const) {
+      const r = await runCli([...args]);
+      assert.equal(r.code, 1, args.join(' '));
+      assert.equal(r.stderr, '');
+      assert.ok(r.stdout.startsWith(usage + '\n'), r.stdout);
+      const help = await runCli([...args, '--help']);
+      assert.equal(help.code, 0);
+      assert.equal(help.stdout, r.stdout, 'the same help as --help');
+    }
+    const unknown = await runCli(['sim', 'bogus']);
+    assert.equal(unknown.code, 2);
+    assert.equal(unknown.stdout, '');
+    assert.match(unknown.stderr, /^error: unknown command 'bogus'/);
+  });
+
   it('run --help lists every DEBUG namespace of the sources, with what it logs (they were not documented)', async () => {
     const r = await runCli(['run', '--help']);
     assert.equal(r.code, 0);
