@@ -14,6 +14,7 @@ describe('cli: nacbridge demo (npm start)', () => {
     assert.match(r.stdout, /POS 1 key loading into szzt-emulator on tcp:/);
     assert.match(r.stdout, /POS 2 +sale, wrong PIN +55/);
     assert.match(r.stdout, /keys loaded and proved: yes; every transaction as expected: yes/);
+    assert.match(r.stdout, / 60 {2}Reserved \(custom\): type, batch, network management /, 'field labels whole');
     assert.ok(!r.stdout.includes('CA5D92598DCA48CE'), 'no TMK');
     assert.ok(!r.stdout.includes('6212142000000000012'), 'no full PAN');
   });
