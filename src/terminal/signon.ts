@@ -84,11 +84,15 @@ export interface SignonOutcome {
   pass: boolean;
 }
 
-interface Opened {
-  channel: RequestChannel;
+interface KeyHolder {
   store: KeyStore;
   slots: SlotMap;
   masterIndex: number;
+}
+
+interface Opened extends KeyHolder {
+  /** Opens the platform channel, after the key holder; close() closes it with the rest. */
+  openPlatform(): Promise<RequestChannel>;
   close(): Promise<void>;
 }
 
@@ -99,25 +103,59 @@ async function openSocket(e: { host: string; port: number }): Promise<Socket> {
   });
 }
 
-/** The platform channel and the key holder; whatever opened before a failure is closed again. */
+/**
+ * The key holder, and the platform when asked for; whatever opened before a failure is closed
+ * again. The key holder comes first: a PIN pad that does not answer must stop a sign-on before
+ * any network traffic, or a real platform issues new work keys for nothing.
+ */
 async function open(config: SignonConfig, clock: Clock): Promise<Opened> {
   const closers: (() => Promise<void>)[] = [];
   const closeAll = async (): Promise<void> => {
     for (const c of closers.reverse()) await c().catch(() => undefined);
   };
   try {
-    return { ...(await openParts(config, clock, closers)), close: closeAll };
+    const holder = await openKeyHolder(config, clock, closers);
+    return { ...holder, openPlatform: () => openPlatform(config, clock, closers), close: closeAll };
   } catch (e) {
-    // A PIN pad that does not open must not leave the platform links holding the process open.
+    // A PIN pad that does not answer must not leave its port holding the process open.
     await closeAll();
     throw e;
   }
 }
 
-/** Opens each part and pushes its closer as it goes. */
-async function openParts(config: SignonConfig, clock: Clock, closers: (() => Promise<void>)[]): Promise<Omit<Opened, 'close'>> {
+/** The PIN pad (checked: it must answer) or the software key store; pushes its closer. */
+async function openKeyHolder(config: SignonConfig, clock: Clock, closers: (() => Promise<void>)[]): Promise<KeyHolder> {
+  if ('pinpad' in config.keys) {
+    const pad = config.keys.pinpad;
+    const device = await SzztPinPad.open(pad.port, loadPinPadProfile(pad.profile), clock);
+    closers.push(() => device.close());
+    await checkPinPad(device);
+    return { store: device, slots: pad.slots, masterIndex: pad.masterIndex };
+  }
+  const software = config.keys.software;
+  const tmk = process.env[software.tmkEnv];
+  if (!tmk) throw new NacbridgeError('NO_TMK', `environment variable ${software.tmkEnv} is not set`);
+  const store = new SoftwareKeyStore();
+  closers.push(() => store.close());
+  await store.loadMasterKey(1, SecretKey.fromHex(tmk, 'TMK'));
+  return { store, slots: software.slots, masterIndex: 1 };
+}
+
+/** The pad answers its device information command, or nothing else is done. */
+async function checkPinPad(pad: SzztPinPad): Promise<void> {
+  try {
+    await pad.deviceInfo();
+  } catch (e) {
+    const why = e instanceof Error ? e.message : String(e);
+    const code = e instanceof NacbridgeError ? e.code : 'PINPAD_CHECK';
+    const context = e instanceof NacbridgeError ? e.context : { device: pad.description };
+    throw new NacbridgeError(code, `${why}; the PIN pad is checked first, and nothing was sent to the platform`, context);
+  }
+}
+
+/** The platform: a link group, or one socket to a terminal listener or a modem simulator. */
+async function openPlatform(config: SignonConfig, clock: Clock, closers: (() => Promise<void>)[]): Promise<RequestChannel> {
   const timeout = config.responseTimeoutSeconds * 1000;
-  let channel: RequestChannel;
   const p = config.platform;
   if ('links' in p) {
     const codec = new MessageCodec(unionpayPos);
@@ -125,37 +163,17 @@ async function openParts(config: SignonConfig, clock: Clock, closers: (() => Pro
     const group = new LinkGroup({ name: 'platform', links, keys: terminalRoleKeys(codec), allowSingleLink: p.allowSingleLink, responseTimeoutMs: timeout, linkWaitMs: 10_000, clock });
     group.start();
     closers.push(() => group.close());
-    channel = group;
-  } else {
-    const socket = await openSocket('terminalListener' in p ? p.terminalListener : p.dial);
-    socket.on('error', () => undefined);
-    closers.push(async () => void socket.destroy());
-    channel = 'terminalListener' in p ? binary2Channel(socket, timeout, clock) : asyncFrameChannel(socket, timeout, clock);
+    return group;
   }
-  let store: KeyStore;
-  let slots: SlotMap;
-  let masterIndex: number;
-  if ('pinpad' in config.keys) {
-    const pad = config.keys.pinpad;
-    store = await SzztPinPad.open(pad.port, loadPinPadProfile(pad.profile), clock);
-    slots = pad.slots;
-    masterIndex = pad.masterIndex;
-  } else {
-    const software = config.keys.software;
-    const tmk = process.env[software.tmkEnv];
-    if (!tmk) throw new NacbridgeError('NO_TMK', `environment variable ${software.tmkEnv} is not set`);
-    const soft = new SoftwareKeyStore();
-    await soft.loadMasterKey(1, SecretKey.fromHex(tmk, 'TMK'));
-    store = soft;
-    slots = software.slots;
-    masterIndex = 1;
-  }
-  closers.push(() => store.close());
-  return { channel, store, slots, masterIndex };
+  const socket = await openSocket('terminalListener' in p ? p.terminalListener : p.dial);
+  socket.on('error', () => undefined);
+  closers.push(async () => void socket.destroy());
+  return 'terminalListener' in p ? binary2Channel(socket, timeout, clock) : asyncFrameChannel(socket, timeout, clock);
 }
 
 /** Read the check values already in the key holder (--verify-only). */
 export async function verifyOnly(config: SignonConfig, clock: Clock = systemClock): Promise<{ type: string; slot: number; device: string }[]> {
+  // The platform has no part in it: nothing is opened towards it.
   const o = await open(config, clock);
   try {
     // Only the key types this key mode loads (003 has no track key).
@@ -171,10 +189,11 @@ export async function verifyOnly(config: SignonConfig, clock: Clock = systemCloc
 export async function signOn(config: SignonConfig, thenSale: string | null, clock: Clock = systemClock): Promise<SignonOutcome> {
   const o = await open(config, clock);
   try {
+    const channel = await o.openPlatform();
     const t = config.terminal;
     const terminal = new Terminal({
       codec: new MessageCodec(unionpayPos),
-      channel: o.channel,
+      channel,
       store: o.store,
       terminalId: t.terminalId,
       merchantId: t.merchantId,
