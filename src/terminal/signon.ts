@@ -171,6 +171,14 @@ async function openPlatform(config: SignonConfig, clock: Clock, closers: (() => 
   return 'terminalListener' in p ? binary2Channel(socket, timeout, clock) : asyncFrameChannel(socket, timeout, clock);
 }
 
+/** The card of --then-sale and its PIN from the environment; an error when either is missing. */
+function saleCard(config: SignonConfig): { pan: string; pin: string } {
+  if (!config.card) throw new NacbridgeError('NO_CARD', '--then-sale needs "card" in the config');
+  const pin = process.env[config.card.pinEnv];
+  if (!pin) throw new NacbridgeError('NO_PIN', `environment variable ${config.card.pinEnv} (card.pinEnv) is not set`);
+  return { pan: config.card.pan, pin };
+}
+
 /** Read the check values already in the key holder (--verify-only). */
 export async function verifyOnly(config: SignonConfig, clock: Clock = systemClock): Promise<{ type: string; slot: number; device: string }[]> {
   // The platform has no part in it: nothing is opened towards it.
@@ -187,6 +195,8 @@ export async function verifyOnly(config: SignonConfig, clock: Clock = systemCloc
 
 /** Sign on, load and prove the keys; optionally prove them again with a sale. */
 export async function signOn(config: SignonConfig, thenSale: string | null, clock: Clock = systemClock): Promise<SignonOutcome> {
+  // What the sale needs is checked before anything is opened, not after the keys are loaded.
+  const card = thenSale === null ? null : saleCard(config);
   const o = await open(config, clock);
   try {
     const channel = await o.openPlatform();
@@ -207,11 +217,8 @@ export async function signOn(config: SignonConfig, thenSale: string | null, cloc
     const result = await terminal.signOn();
     const keysPass = result.responseCode === '00' && result.keys.length > 0 && result.keys.every((k) => k.pass);
     const outcome: SignonOutcome = { responseCode: result.responseCode, keys: result.keys, pass: keysPass };
-    if (thenSale !== null && keysPass) {
-      if (!config.card) throw new NacbridgeError('NO_CARD', '--then-sale needs "card" in the config');
-      const pin = process.env[config.card.pinEnv];
-      if (!pin) throw new NacbridgeError('NO_PIN', `environment variable ${config.card.pinEnv} is not set`);
-      const sale: TransactionResult = await terminal.sale({ pan: config.card.pan }, thenSale, pin);
+    if (thenSale !== null && card !== null && keysPass) {
+      const sale: TransactionResult = await terminal.sale({ pan: card.pan }, thenSale, card.pin);
       outcome.sale = { responseCode: sale.responseCode, macOk: sale.macOk };
       outcome.pass = sale.responseCode === '00' && sale.macOk;
     }

@@ -201,6 +201,20 @@ describe('cli: nacbridge signon with the emulated PIN pad against the platform s
     }
   });
 
+  it('--then-sale whose PIN variable is not set fails before the pad or the platform is opened (it signed on and loaded keys first)', async () => {
+    const counting = await countingPlatform();
+    try {
+      // A pad port nobody serves: had it been opened first, the error would be SERIAL_OPEN.
+      const file = withPlatform(config('tcp://127.0.0.1:1', '12345678', '003'), counting.port, (c) => (c.card = { pan: CARD.pan, pinEnv: 'NACBRIDGE_TEST_UNSET_PIN' }));
+      const r = await runCli(['signon', '--config', file, '--then-sale', '100']);
+      assert.equal(r.code, 2);
+      assert.equal(r.stderr, 'nacbridge: NO_PIN: environment variable NACBRIDGE_TEST_UNSET_PIN (card.pinEnv) is not set\n');
+      assert.equal(counting.connections(), 0);
+    } finally {
+      await counting.close();
+    }
+  });
+
   it('a PIN pad port that does not open: exit 2 naming the port, at once (the pad is opened before the platform links now; they were left running)', async () => {
     // Before, the links kept the process running after the error was printed.
     const stderr = await failsToStart(['signon', '--config', config(path.join(dir, 'ttyNOPE'), '12345678', '003')]);
