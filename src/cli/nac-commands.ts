@@ -9,7 +9,7 @@ import { MessageCodec } from '../iso8583/codec';
 import { unionpayPos } from '../iso8583/specs/unionpay-pos';
 import { listModemProfiles, loadModemProfile } from '../modem/profile';
 import { listSerialPortsFromSys, type PortInfo } from '../serial/sys-ports';
-import { logLine, stopSignal } from './io';
+import { EXIT_MISMATCH, logLine, stopSignal } from './io';
 
 function loadNacConfig(file: string): NacConfig {
   const config = loadConfigFile(nacConfigSchema, file);
@@ -102,7 +102,11 @@ export function registerNacCommands(program: Command): void {
       await status?.close();
       await trace?.close();
       log(`relay: ${JSON.stringify(nac.relay.counters)}${left > 0 ? `; ${left} request(s) still in flight at the deadline` : ''}`);
-      if (trace && trace.counts.lost > 0) log(`trace: ${trace.counts.written} record(s) written, ${trace.counts.lost} lost after the file failed`);
+      if (trace?.failed) {
+        // The NAC relayed on, but the trace asked for is incomplete: the exit status says so.
+        log(`trace: ${trace.counts.written} record(s) written, ${trace.counts.lost} lost after the file failed`);
+        process.exitCode = EXIT_MISMATCH;
+      }
     });
 
   program

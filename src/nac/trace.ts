@@ -49,6 +49,11 @@ export class FrameTrace {
     relay.on('response', (session, host, payload) => this.write(session.label, host, 'to-terminal', payload));
   }
 
+  /** Whether the file failed: the trace is incomplete. */
+  get failed(): boolean {
+    return this.failure !== null;
+  }
+
   /** Records handed to the file, and records lost because the file had failed. */
   get counts(): { written: number; lost: number } {
     return { written: this.written, lost: this.lost };

@@ -61,30 +61,40 @@ describe('cli: nacbridge run log lines and --trace -', function () {
     assert.match(nac.stderr, new RegExp(`${STAMP.source.slice(1)}nacbridge: warning: hosts cups: two links go to the same host`));
   });
 
-  it('--trace - writes the trace to standard output, one JSON record a line, and the NAC\'s own lines to standard error (it wrote a file named "-")', async () => {
-    const nac = new CliProcess(['run', '--config', config('trace-stdout'), '--trace', '-']);
+  /** The first match of `pattern` in what `read` gives, waiting up to 10 s. */
+  async function waitIn(read: () => string, pattern: RegExp): Promise<RegExpExecArray> {
+    for (const deadline = Date.now() + 10_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 10))) {
+      const m = pattern.exec(read());
+      if (m) return m;
+    }
+    throw new Error(`no ${pattern} in ${read()}`);
+  }
+
+  /** One 0800 from a TCP terminal through the NAC, once its links are up; resolves with the answer's MTI. */
+  async function relayOne(log: () => string): Promise<string> {
+    const port = Number((await waitIn(log, /terminals on 127\.0\.0\.1:(\d+)/))[1]);
+    await waitIn(log, /link cups-1 up[\s\S]*link cups-2 up|link cups-2 up[\s\S]*link cups-1 up/);
     const codec = new MessageCodec(unionpayPos);
     const payload = Buffer.concat([fromHex('6000030000'), fromHex('603100310000'), codec.pack({ mti: '0800', fields: { 11: '000001', 41: '12345678', 60: '00000001003' } })]);
+    const terminal = connect({ host: '127.0.0.1', port });
     try {
-      const nacLog = async (pattern: RegExp): Promise<RegExpExecArray> => {
-        for (const deadline = Date.now() + 10_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 10))) {
-          const m = pattern.exec(nac.stderr);
-          if (m) return m;
-        }
-        throw new Error(`no ${pattern} in ${nac.stderr}`);
-      };
-      const port = Number((await nacLog(/terminals on 127\.0\.0\.1:(\d+)/))[1]);
-      await nacLog(/link cups-1 up[\s\S]*link cups-2 up|link cups-2 up[\s\S]*link cups-1 up/);
-      const terminal = connect({ host: '127.0.0.1', port });
       const answer = await new Promise<Buffer>((resolve, reject) => {
         const decoder = new LengthPrefixedDecoder(binary2);
         terminal.on('data', (chunk) => decoder.push(chunk, (e) => e.type === 'frame' && resolve(e.frame)));
         terminal.on('error', reject);
         terminal.write(encodeLengthPrefixed(binary2, payload));
       });
+      return answer.subarray(11, 13).toString('hex');
+    } finally {
       terminal.destroy();
-      assert.equal(answer.subarray(11, 13).toString('hex'), '0810');
-      for (let i = 0; i < 200 && nac.stdout.split('\n').length < 3; i++) await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
+  it('--trace - writes the trace to standard output, one JSON record a line, and the NAC\'s own lines to standard error (it wrote a file named "-")', async () => {
+    const nac = new CliProcess(['run', '--config', config('trace-stdout'), '--trace', '-']);
+    try {
+      assert.equal(await relayOne(() => nac.stderr), '0810');
+      await waitIn(() => nac.stdout, /"to-terminal"/);
     } finally {
       assert.equal(await nac.stop(), 0, nac.stderr);
     }
@@ -93,5 +103,16 @@ describe('cli: nacbridge run log lines and --trace -', function () {
     for (const line of nac.stderr.trimEnd().split('\n')) assert.match(line, STAMP);
     assert.match(nac.stderr, / nacbridge NAC running: /);
     assert.ok(!existsSync('-') && !existsSync(path.join(dir, '-')), 'no file named -');
+  });
+
+  it('--trace to a file that fails mid-run (/dev/full): the NAC relays on, and exits 1 when stopped, with the records lost (it exited 0)', async () => {
+    const nac = new CliProcess(['run', '--config', config('trace-full'), '--trace', '/dev/full']);
+    try {
+      assert.equal(await relayOne(() => nac.stdout), '0810', 'relayed, whatever the trace');
+      await waitIn(() => nac.stderr, /nacbridge: trace \/dev\/full stopped: ENOSPC/);
+    } finally {
+      assert.equal(await nac.stop(), 1, nac.stderr);
+    }
+    assert.match(nac.stdout, /Z trace: \d+ record\(s\) written, \d+ lost after the file failed\n$/);
   });
 });
