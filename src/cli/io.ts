@@ -10,7 +10,8 @@ export const EXIT_OK = 0;
 /**
  * The command ran, and the answer is "no": a MAC or a check value that does not match, a
  * transaction declined, reversed or left unanswered. What was done is printed on stdout, what
- * failed also on stderr.
+ * failed also on stderr. Bare `nacbridge` (or `nacbridge sim`) exits 1 too: nothing was done, and
+ * its help is on stdout.
  */
 export const EXIT_MISMATCH = 1;
 /**

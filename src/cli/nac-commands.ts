@@ -9,7 +9,7 @@ import { MessageCodec } from '../iso8583/codec';
 import { unionpayPos } from '../iso8583/specs/unionpay-pos';
 import { listModemProfiles, loadModemProfile } from '../modem/profile';
 import { listSerialPortsFromSys, type PortInfo } from '../serial/sys-ports';
-import { logLine, stopSignal } from './io';
+import { EXIT_MISMATCH, logLine, stopSignal } from './io';
 
 export function loadNacConfig(file: string): NacConfig {
   const config = loadConfigFile(nacConfigSchema, file);
@@ -25,22 +25,53 @@ export function loadNacConfig(file: string): NacConfig {
   return config;
 }
 
+/**
+ * The debug log's namespaces (the `debug` package, on stderr): every createDebug('nacbridge:...')
+ * in src/ and tools/ is listed here; a test holds the list to the sources.
+ */
+export const DEBUG_NAMESPACES: readonly (readonly [string, string])[] = [
+  ['nacbridge:line', 'modem lines: states, retries, rings, missing caller ID'],
+  ['nacbridge:modem', 'AT commands sent to each modem and its answers'],
+  ['nacbridge:link', 'platform links: connects, idle or stalled, bad frames'],
+  ['nacbridge:link-group', 'link groups: silent timeouts, unmatched frames'],
+  ['nacbridge:server', 'allow-listed servers: refused, replaced connections'],
+  ['nacbridge:nac', 'relay: drops, rejects, unmatched answers; listener'],
+  ['nacbridge:status', 'the /metrics and /status endpoint'],
+  ['nacbridge:pinpad', 'PIN pad links (signon): NAKs and resends'],
+  ['nacbridge:sim-modem', 'sim modem: the AT commands it receives'],
+  ['nacbridge:sim-platform', 'sim platform: failed requests, answers left unsent'],
+  ['nacbridge:sim-pinpad', 'sim pinpad: the commands it receives'],
+];
+
+function debugHelp(): string {
+  const width = Math.max(...DEBUG_NAMESPACES.map(([name]) => name.length));
+  return [
+    '',
+    'Debug log on stderr: DEBUG=nacbridge:* for all of it, or a comma-separated list',
+    'of the namespaces below. It never shows keys, PINs or full card numbers.',
+    ...DEBUG_NAMESPACES.map(([name, what]) => `  ${name.padEnd(width)}  ${what}`),
+  ].join('\n');
+}
+
 export function registerNacCommands(program: Command): void {
   program
     .command('run')
     .description('run the NAC: modem lines, terminal listener, links to the platform hosts')
+    .addHelpText('after', debugHelp())
     .requiredOption('--config <file>', 'NAC configuration (JSON or YAML)')
-    .option('--trace <file>', 'write every relayed frame (time, line, host, direction, hex and decoded; redacted) as JSON lines')
+    .option('--trace <file>', 'write every relayed frame (time, line, host, direction, hex and decoded; redacted) as JSON lines; - for standard output (the NAC\'s own lines then go to standard error)')
     .action(async (options: { config: string; trace?: string }) => {
       const config = loadNacConfig(options.config);
-      // Every line starts with its time, as log lines do.
-      const log = (text: string): boolean => process.stdout.write(logLine(text));
+      // Every line starts with its time, as log lines do. With --trace -, standard output carries
+      // the trace (JSON lines only), and the NAC's own lines go to standard error.
+      const out = options.trace === '-' ? process.stderr : process.stdout;
+      const log = (text: string): boolean => out.write(logLine(text));
       const warn = (text: string): boolean => process.stderr.write(logLine(`nacbridge: ${text}`));
       for (const w of configWarnings(config)) warn(`warning: ${w}`);
       const nac = new Nac(config);
       const trace = options.trace
         ? await FrameTrace.open(options.trace, nac.relay, new MessageCodec(unionpayPos), (error) =>
-            warn(`trace ${options.trace} stopped: ${error.message}; the NAC goes on relaying`),
+            warn(`trace ${options.trace === '-' ? 'to standard output' : options.trace} stopped: ${error.message}; the NAC goes on relaying`),
           )
         : null;
       for (const { line } of nac.lines) {
@@ -71,7 +102,11 @@ export function registerNacCommands(program: Command): void {
       await status?.close();
       await trace?.close();
       log(`relay: ${JSON.stringify(nac.relay.counters)}${left > 0 ? `; ${left} request(s) still in flight at the deadline` : ''}`);
-      if (trace && trace.counts.lost > 0) log(`trace: ${trace.counts.written} record(s) written, ${trace.counts.lost} lost after the file failed`);
+      if (trace?.failed) {
+        // The NAC relayed on, but the trace asked for is incomplete: the exit status says so.
+        log(`trace: ${trace.counts.written} record(s) written, ${trace.counts.lost} lost after the file failed`);
+        process.exitCode = EXIT_MISMATCH;
+      }
     });
 
   program

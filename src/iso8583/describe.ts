@@ -30,14 +30,17 @@ const MTI_NAMES: Readonly<Record<string, string>> = {
 /** A message for people: one line per field, sensitive values redacted unless revealed. */
 export function describeMessage(codec: MessageCodec, message: IsoMessage | MessageData, options: DescribeOptions = {}): string {
   const lines = [`MTI ${message.mti}${MTI_NAMES[message.mti] ? `  (${MTI_NAMES[message.mti]})` : ''}`];
-  for (const [number, value] of messageEntries(message)) {
+  // As wide as the longest label in this message: a label is never cut short.
+  const entries = messageEntries(message);
+  const labelWidth = Math.max(44, ...entries.map(([number]) => codec.field(number)?.description.length ?? 0));
+  for (const [number, value] of entries) {
     const key = String(number);
     const spec = codec.field(number);
     if (spec === undefined) continue;
     const size = typeof value === 'string' ? `${value.length}` : `${value.length} bytes`;
     const shown = presentValue(spec, value, options.reveal === true);
     lines.push(
-      `  ${key.padStart(2)}  ${spec.description.padEnd(44).slice(0, 44)} ${formatOf(spec).padEnd(9)} [${size}] ${shown}`,
+      `  ${key.padStart(2)}  ${spec.description.padEnd(labelWidth)} ${formatOf(spec).padEnd(9)} [${size}] ${shown}`,
     );
   }
   return lines.join('\n');

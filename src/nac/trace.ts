@@ -1,5 +1,5 @@
-import type { WriteStream } from 'node:fs';
 import { open } from 'node:fs/promises';
+import type { Writable } from 'node:stream';
 import { readTerminalEnvelope } from '../codec/terminal-envelope';
 import { NacbridgeError } from '../errors';
 import type { MessageCodec } from '../iso8583/codec';
@@ -14,21 +14,27 @@ import type { Relay } from './relay';
  * full disk) stops the trace, never the relay, and the records it could not write are counted.
  */
 export class FrameTrace {
-  private readonly out: WriteStream;
+  private readonly out: Writable;
   private written = 0;
   private lost = 0;
   private failure: Error | null = null;
 
-  /** Opens (appends to) `file`; a path that cannot be written is a TRACE_UNWRITABLE error. */
+  /**
+   * Opens (appends to) `file`, or writes to standard output for '-'; a path that cannot be written
+   * is a TRACE_UNWRITABLE error.
+   */
   static async open(file: string, relay: Relay, codec: MessageCodec, onFailure: (error: Error) => void = () => undefined): Promise<FrameTrace> {
+    if (file === '-') return new FrameTrace(process.stdout, false, relay, codec, onFailure);
     const handle = await open(file, 'a').catch((e: Error) => {
       throw new NacbridgeError('TRACE_UNWRITABLE', `cannot open the trace file: ${e.message}`, { file });
     });
-    return new FrameTrace(handle.createWriteStream(), relay, codec, onFailure);
+    return new FrameTrace(handle.createWriteStream(), true, relay, codec, onFailure);
   }
 
   private constructor(
-    out: WriteStream,
+    out: Writable,
+    /** A file the trace opened, closed with it; standard output is only flushed. */
+    private readonly owned: boolean,
     relay: Relay,
     private readonly codec: MessageCodec,
     onFailure: (error: Error) => void,
@@ -41,6 +47,11 @@ export class FrameTrace {
     });
     relay.on('request', (session, host, payload) => this.write(session.label, host, 'to-host', payload));
     relay.on('response', (session, host, payload) => this.write(session.label, host, 'to-terminal', payload));
+  }
+
+  /** Whether the file failed: the trace is incomplete. */
+  get failed(): boolean {
+    return this.failure !== null;
   }
 
   /** Records handed to the file, and records lost because the file had failed. */
@@ -75,7 +86,8 @@ export class FrameTrace {
 
   /** Flushes and closes the file; resolves on 'close', which also comes after a failure. */
   close(): Promise<void> {
-    if (this.out.closed) return Promise.resolve();
+    if (this.out.closed || this.out.destroyed) return Promise.resolve();
+    if (!this.owned) return new Promise((resolve) => this.out.write('', () => resolve()));
     return new Promise((resolve) => {
       this.out.once('close', () => resolve());
       this.out.end();

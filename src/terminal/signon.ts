@@ -140,11 +140,15 @@ export function signonProofs(config: SignonConfig, sale: boolean): ProofPlan {
   return planProofs(caps, types, { device, sale, macAlgorithm: config.terminal.macAlgorithm });
 }
 
-interface Opened {
-  channel: RequestChannel;
+interface KeyHolder {
   store: KeyStore;
   slots: SlotMap;
   masterIndex: number;
+}
+
+interface Opened extends KeyHolder {
+  /** Opens the platform channel, after the key holder; close() closes it with the rest. */
+  openPlatform(): Promise<RequestChannel>;
   close(): Promise<void>;
 }
 
@@ -155,25 +159,59 @@ async function openSocket(e: { host: string; port: number }): Promise<Socket> {
   });
 }
 
-/** The platform channel and the key holder; whatever opened before a failure is closed again. */
+/**
+ * The key holder, and the platform when asked for; whatever opened before a failure is closed
+ * again. The key holder comes first: a PIN pad that does not answer must stop a sign-on before
+ * any network traffic, or a real platform issues new work keys for nothing.
+ */
 async function open(config: SignonConfig, clock: Clock): Promise<Opened> {
   const closers: (() => Promise<void>)[] = [];
   const closeAll = async (): Promise<void> => {
     for (const c of closers.reverse()) await c().catch(() => undefined);
   };
   try {
-    return { ...(await openParts(config, clock, closers)), close: closeAll };
+    const holder = await openKeyHolder(config, clock, closers);
+    return { ...holder, openPlatform: () => openPlatform(config, clock, closers), close: closeAll };
   } catch (e) {
-    // A PIN pad that does not open must not leave the platform links holding the process open.
+    // A PIN pad that does not answer must not leave its port holding the process open.
     await closeAll();
     throw e;
   }
 }
 
-/** Opens each part and pushes its closer as it goes. */
-async function openParts(config: SignonConfig, clock: Clock, closers: (() => Promise<void>)[]): Promise<Omit<Opened, 'close'>> {
+/** The PIN pad (checked: it must answer) or the software key store; pushes its closer. */
+async function openKeyHolder(config: SignonConfig, clock: Clock, closers: (() => Promise<void>)[]): Promise<KeyHolder> {
+  if ('pinpad' in config.keys) {
+    const pad = config.keys.pinpad;
+    const device = await openPinPad(pad.port, loadPinPadProfile(pad.profile), clock, pad.masterIndex, pad.tmkEnv);
+    closers.push(() => device.close());
+    await checkPinPad(device, pad.port);
+    return { store: device, slots: pad.slots, masterIndex: pad.masterIndex };
+  }
+  const software = config.keys.software;
+  const tmk = process.env[software.tmkEnv];
+  if (!tmk) throw new NacbridgeError('NO_TMK', `environment variable ${software.tmkEnv} is not set`);
+  const store = new SoftwareKeyStore();
+  closers.push(() => store.close());
+  await store.loadMasterKey(1, SecretKey.fromHex(tmk, 'TMK'));
+  return { store, slots: software.slots, masterIndex: 1 };
+}
+
+/** The pad answers its device information command, or nothing else is done. */
+async function checkPinPad(pad: PinPadDevice, port: string): Promise<void> {
+  try {
+    await pad.deviceInfo();
+  } catch (e) {
+    const why = e instanceof Error ? e.message : String(e);
+    const code = e instanceof NacbridgeError ? e.code : 'PINPAD_CHECK';
+    const context = e instanceof NacbridgeError ? e.context : { device: port };
+    throw new NacbridgeError(code, `${why}; the PIN pad is checked first, and nothing was sent to the platform`, context);
+  }
+}
+
+/** The platform: a link group, or one socket to a terminal listener or a modem simulator. */
+async function openPlatform(config: SignonConfig, clock: Clock, closers: (() => Promise<void>)[]): Promise<RequestChannel> {
   const timeout = config.responseTimeoutSeconds * 1000;
-  let channel: RequestChannel;
   const p = config.platform;
   if ('links' in p) {
     const codec = new MessageCodec(unionpayPos);
@@ -181,37 +219,27 @@ async function openParts(config: SignonConfig, clock: Clock, closers: (() => Pro
     const group = new LinkGroup({ name: 'platform', links, keys: terminalRoleKeys(codec), allowSingleLink: p.allowSingleLink, responseTimeoutMs: timeout, linkWaitMs: 10_000, clock });
     group.start();
     closers.push(() => group.close());
-    channel = group;
-  } else {
-    const socket = await openSocket('terminalListener' in p ? p.terminalListener : p.dial);
-    socket.on('error', () => undefined);
-    closers.push(async () => void socket.destroy());
-    channel = 'terminalListener' in p ? binary2Channel(socket, timeout, clock) : asyncFrameChannel(socket, timeout, clock);
+    return group;
   }
-  let store: KeyStore;
-  let slots: SlotMap;
-  let masterIndex: number;
-  if ('pinpad' in config.keys) {
-    const pad = config.keys.pinpad;
-    store = await openPinPad(pad.port, loadPinPadProfile(pad.profile), clock, pad.masterIndex, pad.tmkEnv);
-    slots = pad.slots;
-    masterIndex = pad.masterIndex;
-  } else {
-    const software = config.keys.software;
-    const tmk = process.env[software.tmkEnv];
-    if (!tmk) throw new NacbridgeError('NO_TMK', `environment variable ${software.tmkEnv} is not set`);
-    const soft = new SoftwareKeyStore();
-    await soft.loadMasterKey(1, SecretKey.fromHex(tmk, 'TMK'));
-    store = soft;
-    slots = software.slots;
-    masterIndex = 1;
-  }
-  closers.push(() => store.close());
-  return { channel, store, slots, masterIndex };
+  const socket = await openSocket('terminalListener' in p ? p.terminalListener : p.dial);
+  socket.on('error', () => undefined);
+  closers.push(async () => void socket.destroy());
+  return 'terminalListener' in p ? binary2Channel(socket, timeout, clock) : asyncFrameChannel(socket, timeout, clock);
 }
 
+/** The card of --then-sale and its PIN from the environment; an error when either is missing. */
+function saleCard(config: SignonConfig): { pan: string; pin: string } {
+  if (!config.card) throw new NacbridgeError('NO_CARD', '--then-sale needs "card" in the config');
+  const pin = process.env[config.card.pinEnv];
+  if (!pin) throw new NacbridgeError('NO_PIN', `environment variable ${config.card.pinEnv} (card.pinEnv) is not set`);
+  return { pan: config.card.pan, pin };
+}
+
+/** A PIN pad driver: a key store that can say what it is. */
+type PinPadDevice = KeyStore & { deviceInfo(): Promise<unknown> };
+
 /** The driver of a profile's family. */
-async function openPinPad(port: string, profile: PinPadProfile, clock: Clock, masterIndex: number, tmkEnv: string | undefined): Promise<KeyStore> {
+async function openPinPad(port: string, profile: PinPadProfile, clock: Clock, masterIndex: number, tmkEnv: string | undefined): Promise<PinPadDevice> {
   switch (profile.driver) {
     case 'szzt':
       return SzztPinPad.open(port, profile, clock);
@@ -229,6 +257,7 @@ async function openPinPad(port: string, profile: PinPadProfile, clock: Clock, ma
 export async function verifyOnly(config: SignonConfig, clock: Clock = systemClock): Promise<{ type: string; slot: number; device: string }[]> {
   const { device, caps } = proofCapabilities(config);
   if (!caps.readCheckValue) throw new ProofError('CANNOT_VERIFY', `cannot verify on this device: ${device} cannot report the check value of a loaded key on request`);
+  // The platform has no part in it: nothing is opened towards it.
   const o = await open(config, clock);
   try {
     // Only the key types this key mode loads (003 has no track key).
@@ -243,12 +272,15 @@ export async function verifyOnly(config: SignonConfig, clock: Clock = systemCloc
 /** Sign on, load and prove the keys; optionally prove them again with a sale. */
 export async function signOn(config: SignonConfig, thenSale: string | null, clock: Clock = systemClock): Promise<SignonOutcome> {
   const proofs = signonProofs(config, thenSale !== null);
+  // What the sale needs is checked before anything is opened, not after the keys are loaded.
+  const card = thenSale === null ? null : saleCard(config);
   const o = await open(config, clock);
   try {
+    const channel = await o.openPlatform();
     const t = config.terminal;
     const terminal = new Terminal({
       codec: new MessageCodec(unionpayPos),
-      channel: o.channel,
+      channel,
       store: o.store,
       terminalId: t.terminalId,
       merchantId: t.merchantId,
@@ -264,11 +296,8 @@ export async function signOn(config: SignonConfig, thenSale: string | null, cloc
     const used = [...new Set(result.keys.map((k) => k.proof))];
     const keysPass = result.responseCode === '00' && result.keys.length > 0 && result.keys.every((k) => k.pass || k.pending === true);
     const outcome: SignonOutcome = { responseCode: result.responseCode, keys: result.keys, proofs: used, pass: keysPass && result.keys.every((k) => k.pass) };
-    if (thenSale !== null && keysPass) {
-      if (!config.card) throw new NacbridgeError('NO_CARD', '--then-sale needs "card" in the config');
-      const pin = process.env[config.card.pinEnv];
-      if (!pin) throw new NacbridgeError('NO_PIN', `environment variable ${config.card.pinEnv} is not set`);
-      const sale: TransactionResult = await terminal.sale({ pan: config.card.pan }, thenSale, pin);
+    if (thenSale !== null && card !== null && keysPass) {
+      const sale: TransactionResult = await terminal.sale({ pan: card.pan }, thenSale, card.pin);
       outcome.sale = { responseCode: sale.responseCode, macOk: sale.macOk };
       const saleOk = sale.responseCode === '00' && sale.macOk;
       // A key whose only proof is this sale passes with it, and only with it.

@@ -14,6 +14,10 @@ describe('cli: nacbridge demo (npm start)', () => {
     assert.match(r.stdout, /POS 1 key loading into szzt-emulator on tcp:/);
     assert.match(r.stdout, /POS 2 +sale, wrong PIN +55/);
     assert.match(r.stdout, /keys loaded and proved: yes; every transaction as expected: yes/);
+    // The sale the platform never answers is the plan, and says so (it printed "xx timeout: REQUEST_TIMEOUT ...").
+    assert.match(r.stdout, /line2 \(0002\) +-- no answer, as planned: the platform never answers this sale; the NAC gave up after 2 s\n/);
+    assert.doesNotMatch(r.stdout, / xx /);
+    assert.match(r.stdout, / 60 {2}Reserved \(custom\): type, batch, network management /, 'field labels whole');
     assert.ok(!r.stdout.includes('CA5D92598DCA48CE'), 'no TMK');
     assert.ok(!r.stdout.includes('6212142000000000012'), 'no full PAN');
   });

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { runCli } from '../support/cli';
@@ -144,15 +145,77 @@ describe('cli: nacbridge signon with the emulated PIN pad against the platform s
     assert.match(r.stdout, /pin +0 .* FAIL/);
   });
 
-  it('R-PAD-1: NAKs and silence are retried; a pad that never answers is reported', async () => {
+  it('R-PAD-1: NAKs and silence are retried', async () => {
     const retried = await runCli(['signon', '--config', config(await pad('nak:2', 'silent:1'), '12345678', '003')]);
     assert.equal(retried.code, 0, retried.stdout + retried.stderr);
-    const dead = await runCli(['signon', '--config', config(await pad('silent:50'), '12345678', '003')]);
-    assert.equal(dead.code, 1);
-    assert.match(dead.stdout, /FAIL .*PINPAD_NO_ANSWER/);
   });
 
-  it('a PIN pad port that does not open: exit 2 naming the port, at once (the platform links it had opened are closed again)', async () => {
+  /** A platform address that counts the connections made to it and answers nothing. */
+  async function countingPlatform(): Promise<{ port: number; connections: () => number; close(): Promise<void> }> {
+    let count = 0;
+    const server = createServer((socket) => {
+      count++;
+      socket.destroy();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    return {
+      port: (server.address() as AddressInfo).port,
+      connections: () => count,
+      close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    };
+  }
+
+  function withPlatform(file: string, port: number, change: (c: Record<string, Record<string, unknown>>) => void = () => undefined): string {
+    const c = JSON.parse(readFileSync(file, 'utf8')) as Record<string, Record<string, unknown>>;
+    c.platform = { links: [{ host: '127.0.0.1', port }], allowSingleLink: true };
+    change(c);
+    writeFileSync(file, JSON.stringify(c));
+    return file;
+  }
+
+  it('R-PAD-1: a PIN pad that does not answer stops signon before any network traffic: exit 2, no connection to the platform (it signed on first)', async () => {
+    const counting = await countingPlatform();
+    try {
+      const r = await runCli(['signon', '--config', withPlatform(config(await pad('silent:50'), '12345678', '003'), counting.port)]);
+      assert.equal(r.code, 2, r.stdout + r.stderr);
+      assert.equal(r.stdout, '');
+      assert.match(r.stderr, /^nacbridge: PINPAD_NO_ANSWER: szzt-emulator on tcp:\/\/127\.0\.0\.1:\d+: device information failed after 4 attempt\(s\): [^\n]+; the PIN pad is checked first, and nothing was sent to the platform \(/);
+      assert.equal(counting.connections(), 0);
+    } finally {
+      await counting.close();
+    }
+  });
+
+  it('--verify-only opens nothing towards the platform (it connected its links)', async () => {
+    const padPath = await pad();
+    const loaded = await runCli(['signon', '--config', config(padPath, '12345678', '003')]);
+    assert.equal(loaded.code, 0, loaded.stderr);
+    const counting = await countingPlatform();
+    try {
+      const verify = await runCli(['signon', '--config', withPlatform(config(padPath, '12345678', '003'), counting.port), '--verify-only']);
+      assert.equal(verify.code, 0, verify.stderr);
+      assert.match(verify.stdout, /^pin +0 +[0-9A-F]{8}$/m);
+      assert.equal(counting.connections(), 0);
+    } finally {
+      await counting.close();
+    }
+  });
+
+  it('--then-sale whose PIN variable is not set fails before the pad or the platform is opened (it signed on and loaded keys first)', async () => {
+    const counting = await countingPlatform();
+    try {
+      // A pad port nobody serves: had it been opened first, the error would be SERIAL_OPEN.
+      const file = withPlatform(config('tcp://127.0.0.1:1', '12345678', '003'), counting.port, (c) => (c.card = { pan: CARD.pan, pinEnv: 'NACBRIDGE_TEST_UNSET_PIN' }));
+      const r = await runCli(['signon', '--config', file, '--then-sale', '100']);
+      assert.equal(r.code, 2);
+      assert.equal(r.stderr, 'nacbridge: NO_PIN: environment variable NACBRIDGE_TEST_UNSET_PIN (card.pinEnv) is not set\n');
+      assert.equal(counting.connections(), 0);
+    } finally {
+      await counting.close();
+    }
+  });
+
+  it('a PIN pad port that does not open: exit 2 naming the port, at once (the pad is opened before the platform links now; they were left running)', async () => {
     // Before, the links kept the process running after the error was printed.
     const stderr = await failsToStart(['signon', '--config', config(path.join(dir, 'ttyNOPE'), '12345678', '003')]);
     assert.match(stderr, /SERIAL_OPEN: .*ttyNOPE/);

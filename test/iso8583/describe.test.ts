@@ -54,6 +54,16 @@ describe('iso8583/describe and redaction', () => {
     assert.ok(!text.includes('A0F4BAB1'));
   });
 
+  it('describe() prints every field label whole, however long (field 60\'s was cut to "network mana")', () => {
+    const terminal = readTerminalMessage(codec, fromHex(vectors().decode[0].frame), 2);
+    const text = describeTerminalMessage(codec, terminal);
+    for (const number of [11, 32, 60, 62]) assert.ok(text.includes(`  ${codec.field(number)?.description} `), `field ${number}`);
+    assert.match(text, /\n {2}60 {2}Reserved \(custom\): type, batch, network management n\.\.\.19 /);
+    // Labels keep one column: every value starts at the same place.
+    const formats = text.split('\n').filter((l) => /^ {2}[ \d]\d {2}/.test(l)).map((l) => l.search(/ (n|ans|b)[.\d]/));
+    assert.equal(new Set(formats).size, 1, text);
+  });
+
   it('JSON fields: redacted by default, exact with reveal, and read back with types checked', () => {
     assert.deepEqual(fieldsToJson(codec, secretMessage, false), {
       2: '621214*********0012',

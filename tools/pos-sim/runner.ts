@@ -78,17 +78,24 @@ export function stepLine(r: StepResult): string {
  * before a step that throws (a connection lost half way) is still reported.
  */
 export async function runPos(options: PosOptions, steps: PosStep[], onResult: (r: StepResult) => void = () => undefined): Promise<StepResult[]> {
-  const socket = await new Promise<Socket>((resolve, reject) => {
-    const s = connect({ host: options.host, port: options.port }, () => resolve(s));
-    s.once('error', (e) => reject(new NacbridgeError('POS_CONNECT', `cannot reach ${options.host}:${options.port}: ${e.message}`)));
-  });
+  const store = new SoftwareKeyStore('POS key store');
+  let socket: Socket;
+  try {
+    await store.loadMasterKey(1, options.tmk);
+    socket = await new Promise<Socket>((resolve, reject) => {
+      const s = connect({ host: options.host, port: options.port }, () => resolve(s));
+      s.once('error', (e) => reject(new NacbridgeError('POS_CONNECT', `cannot reach ${options.host}:${options.port}: ${e.message}`)));
+    });
+  } catch (e) {
+    await store.close();
+    throw e;
+  }
   socket.on('error', () => undefined);
-  // Listening from the first byte: a call nobody answers may end at once.
+  // Listening from the first byte: a call nobody answers may end at once. Destroying the socket
+  // (finally, below) ends the wait.
   const answered = options.via === 'dial' ? awaitAnswer(socket, options.answerTimeoutMs ?? 60_000) : Promise.resolve('');
   answered.catch(() => undefined);
   const channel = options.via === 'dial' ? asyncFrameChannel(socket, options.responseTimeoutMs) : binary2Channel(socket, options.responseTimeoutMs);
-  const store = new SoftwareKeyStore('POS key store');
-  await store.loadMasterKey(1, options.tmk);
   const terminal = new Terminal({
     codec: new MessageCodec(unionpayPos),
     channel,
