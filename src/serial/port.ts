@@ -123,7 +123,6 @@ class TcpLine extends EventEmitter<SerialLineEvents> implements SerialLine {
 
   write(data: Uint8Array): void {
     if (this.closed) return;
-    this.opening = null; // the modem answers what we write: its bytes are no longer "first"
     this.unflushed++;
     this.socket.write(data, () => {
       this.unflushed--;

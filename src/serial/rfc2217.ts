@@ -266,11 +266,13 @@ export class Rfc2217Line extends EventEmitter<SerialLineEvents> implements Seria
     this.sendCommand(COM_PORT.SET_CONTROL, Buffer.from([wanted]));
     let answer: Buffer;
     try {
-      answer = await this.reply(COM_PORT.SET_CONTROL, (v) => v[0] === CONTROL.DTR_ON || v[0] === CONTROL.DTR_OFF, `DTR ${on ? 'on' : 'off'}`);
+      // Only the state asked for confirms it: an answer with the other state may be a late reply
+      // to an earlier command, or the server's port keeping DTR where it was; then time runs out.
+      answer = await this.reply(COM_PORT.SET_CONTROL, (v) => v[0] === wanted, `DTR ${on ? 'on' : 'off'}`);
     } catch (e) {
       throw new SerialError('CONTROL_LINES_UNAVAILABLE', (e as Error).message, { port: this.path });
     }
-    if (answer[0] !== wanted) throw new SerialError('CONTROL_LINES_UNAVAILABLE', `${this.path}: the serial server left DTR ${on ? 'off' : 'on'}`, { port: this.path });
+    log('%s: DTR %s confirmed (%d)', this.path, on ? 'on' : 'off', answer[0]);
   }
 
   /** Carrier detect as the server last notified it. */
