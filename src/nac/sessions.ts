@@ -18,10 +18,12 @@ export interface SessionCounters {
   framesIn: number;
   framesOut: number;
   frameErrors: number;
+  /** Frame errors by the decoder's code (BAD_LRC, MISSING_ETX, LENGTH_OVER_MAX, BAD_LENGTH_PREFIX). */
+  frameErrorsBy: Record<string, number>;
   discardedBytes: number;
 }
 
-const zero = (): SessionCounters => ({ calls: 0, framesIn: 0, framesOut: 0, frameErrors: 0, discardedBytes: 0 });
+const zero = (): SessionCounters => ({ calls: 0, framesIn: 0, framesOut: 0, frameErrors: 0, frameErrorsBy: {}, discardedBytes: 0 });
 
 /**
  * A modem line as the NAC sees it: each connected call is a session with the line's address and
@@ -74,6 +76,7 @@ export class LineSessions {
         break;
       case 'error':
         this.counters.frameErrors++;
+        this.counters.frameErrorsBy[event.error.code] = (this.counters.frameErrorsBy[event.error.code] ?? 0) + 1;
         log('%s: %s', this.line.name, event.error.describe());
         break;
       case 'discarded':
