@@ -10,7 +10,7 @@
  */
 import { systemClock } from '../src/clock';
 import { ModemChannel } from '../src/modem/at-channel';
-import { loadModemProfile } from '../src/modem/profile';
+import { initStep, loadModemProfile } from '../src/modem/profile';
 import { loadPinPadProfile } from '../src/pinpad/profile';
 import { SzztPinPad } from '../src/pinpad/szzt-driver';
 import { PinPadError } from '../src/pinpad/szzt-link';
@@ -72,9 +72,10 @@ async function checkModem(): Promise<void> {
   }
   const channel = new ModemChannel(port, systemClock, 'hardware check');
   try {
-    for (const command of [...profile.init, 'AT']) {
+    for (const { command, optional } of [...profile.init.map(initStep), { command: 'AT', optional: false }]) {
       const r = await channel.command(command, profile.commandTimeoutSeconds * 1000);
-      results.push([`modem ${command}`, r.final === 'OK' ? 'passed' : 'failed', r.final]);
+      const outcome = r.final === 'OK' ? 'passed' : optional && r.final === 'ERROR' ? 'skipped' : 'failed';
+      results.push([`modem ${command}`, outcome, optional && outcome === 'skipped' ? 'ERROR (optional command)' : r.final]);
     }
     if (profile.controlLines) {
       try {

@@ -63,6 +63,7 @@ export class ModemLineAccess {
         },
         error: (error) => {
           counters.frameErrors++;
+          counters.frameErrorsBy[error.code] = (counters.frameErrorsBy[error.code] ?? 0) + 1;
           log('%s: %s', line.name, error.describe());
         },
         discarded: (bytes) => {

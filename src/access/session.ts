@@ -34,11 +34,13 @@ export interface AccessCounters {
   framesOut: number;
   /** Frames that could not be decoded (bad LRC, missing ETX, over-long...). */
   frameErrors: number;
+  /** The same by the decoder's code (BAD_LRC, MISSING_ETX, LENGTH_OVER_MAX, BAD_LENGTH_PREFIX). */
+  frameErrorsBy: Record<string, number>;
   /** Bytes outside any frame, skipped by the decoder. */
   discardedBytes: number;
 }
 
-export const zeroAccessCounters = (): AccessCounters => ({ calls: 0, framesIn: 0, framesOut: 0, frameErrors: 0, discardedBytes: 0 });
+export const zeroAccessCounters = (): AccessCounters => ({ calls: 0, framesIn: 0, framesOut: 0, frameErrors: 0, frameErrorsBy: {}, discardedBytes: 0 });
 
 /** A session whose owner says when it has ended. */
 export interface OwnedSession extends TerminalSession {

@@ -4,6 +4,7 @@ import { registerCheckConfigCommand } from './check-config';
 import { registerCodecCommands } from './codec-commands';
 import { registerCryptoCommands } from './crypto-commands';
 import { registerDemoCommand } from './demo';
+import { registerModemCommands } from './modem-commands';
 import { registerNacCommands } from './nac-commands';
 import { registerPinPadCommands } from './pinpad-commands';
 import { registerSignonCommands } from './signon-commands';
@@ -22,6 +23,7 @@ function buildProgram(): Command {
   registerNacCommands(program);
   registerCheckConfigCommand(program);
   registerPinPadCommands(program);
+  registerModemCommands(program);
   const sim = registerSimCommands(program);
   registerSignonCommands(program, sim);
   // Every command, nested ones too, reports usage errors to main (exit 2) instead of exiting.

@@ -1,26 +1,27 @@
+import * as path from 'node:path';
 import type { Command } from 'commander';
 import { SerialPort } from 'serialport';
-import { ConfigError, loadConfigFile } from '../config/load';
+import { loadConfigFile } from '../config/load';
 import { configWarnings, nacConfigSchema, type NacConfig } from '../nac/config';
 import { Nac } from '../nac/nac';
 import { startStatusServer, type StatusServer } from '../nac/observability';
 import { FrameTrace } from '../nac/trace';
 import { MessageCodec } from '../iso8583/codec';
 import { unionpayPos } from '../iso8583/specs/unionpay-pos';
-import { listModemProfiles, loadModemProfile } from '../modem/profile';
+import { resolveModemProfile } from '../modem/profile';
 import { listSerialPortsFromSys, type PortInfo } from '../serial/sys-ports';
 import { EXIT_MISMATCH, logLine, stopSignal } from './io';
 
+/** `run` exit status when SIGTERM left a call that could not be hung up. */
+export const EXIT_CALLS_LEFT_UP = 3;
+
 export function loadNacConfig(file: string): NacConfig {
   const config = loadConfigFile(nacConfigSchema, file);
-  // Modem profiles are part of the config's meaning: a missing one is a config error here, named
-  // by its key path like any other, with the profiles there are.
-  const known = listModemProfiles();
+  // Modem profiles are part of the config's meaning: a missing or invalid one is a config error
+  // here, named by its key path like any other (with the profiles there are); each line then
+  // carries its profile itself, so warnings and the NAC see what the file named.
   config.lines.forEach((line, i) => {
-    if (!known.includes(line.modem)) {
-      throw new ConfigError('BAD_CONFIG', `${file}: lines.${i}.modem: no modem profile ${line.modem} (there are ${known.join(', ')})`, { file });
-    }
-    loadModemProfile(line.modem);
+    line.modem = resolveModemProfile(line.modem, path.dirname(path.resolve(file)), `${file}: lines.${i}.modem`);
   });
   return config;
 }
@@ -103,11 +104,18 @@ export function registerNacCommands(program: Command): void {
       await status?.close();
       await trace?.close();
       log(`relay: ${JSON.stringify(nac.relay.counters)}${left > 0 ? `; ${left} request(s) still in flight at the deadline` : ''}`);
+      // Every call hung up, or said not to be: a modem left off-hook blocks its line until someone looks.
+      const leftUp = nac.lines.filter((l) => l.line.shutdownOutcome === 'not-hung-up');
+      for (const { line } of nac.lines) {
+        if (line.shutdownOutcome === 'hung-up') log(`line ${line.name}: call hung up`);
+        if (line.shutdownOutcome === 'not-hung-up') warn(`line ${line.name}: call NOT hung up (${line.hangupError ?? 'a failed hang-up was still being recovered'}); the modem may still be off-hook`);
+      }
       if (trace?.failed) {
         // The NAC relayed on, but the trace asked for is incomplete: the exit status says so.
         log(`trace: ${trace.counts.written} record(s) written, ${trace.counts.lost} lost after the file failed`);
         process.exitCode = EXIT_MISMATCH;
       }
+      if (leftUp.length > 0) process.exitCode = EXIT_CALLS_LEFT_UP;
     });
 
   program

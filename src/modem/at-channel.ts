@@ -15,9 +15,36 @@ const FINAL = /^(OK|ERROR|CONNECT\b.*|NO CARRIER|BUSY|NO ANSWER|NO DIALTONE|\+CM
 const UNSOLICITED = /^(RING\b.*|CIDM\b.*|NO CARRIER|DATE\s*[=:].*|TIME\s*[=:].*|NMBR\s*[=:].*|DDN_NMBR\s*[=:].*|NAME\s*[=:].*|MESG\s*[=:].*|CALLER\s+(NUMBER|NAME)\s*[=:].*|(04|80)([0-9A-Fa-f]{2})+|[AD][0-9]*[#C])$/i;
 const NO_CARRIER = Buffer.from('\r\nNO CARRIER\r\n', 'latin1');
 
+/**
+ * Numeric result codes (ATV0) of the classic Hayes set and the common CONNECT speeds, as their
+ * verbose form. A modem left in V0 (by a stored profile, or by a command it misread) answers
+ * "0" for OK: understood here, and the line puts it back to verbose results (ATV1). Codes above
+ * 10 differ between makes; those listed are the widely shared ones.
+ */
+export const NUMERIC_RESULTS: Readonly<Record<string, string>> = {
+  '0': 'OK',
+  '1': 'CONNECT',
+  '2': 'RING',
+  '3': 'NO CARRIER',
+  '4': 'ERROR',
+  '5': 'CONNECT 1200',
+  '6': 'NO DIALTONE',
+  '7': 'BUSY',
+  '8': 'NO ANSWER',
+  '10': 'CONNECT 2400',
+  '11': 'CONNECT 4800',
+  '12': 'CONNECT 9600',
+  '13': 'CONNECT 7200',
+  '14': 'CONNECT 12000',
+  '15': 'CONNECT 14400',
+  '16': 'CONNECT 19200',
+};
+
 export interface AtResult {
-  /** The final result code line ("OK", "CONNECT 9600", "NO CARRIER", ...). */
+  /** The final result code line ("OK", "CONNECT 9600", "NO CARRIER", ...), numeric codes in their verbose form. */
   final: string;
+  /** The modem answered with a numeric result code (ATV0). */
+  numeric: boolean;
   /** Lines between the command and its result (answers such as "+VCID: 1"). */
   lines: string[];
 }
@@ -51,6 +78,8 @@ export class ModemChannel extends EventEmitter<ModemChannelEvents> {
   private pending: PendingCommand | null = null;
   private queue: (() => void)[] = [];
   private tail = Buffer.alloc(0);
+  /** Whether the last result code seen was numeric (the modem is in V0). */
+  private lastNumeric = false;
 
   constructor(
     private readonly line: SerialLine,
@@ -58,11 +87,23 @@ export class ModemChannel extends EventEmitter<ModemChannelEvents> {
     private readonly label: string,
   ) {
     super();
-    line.on('data', (chunk) => this.onData(chunk));
+    line.on('data', this.listener);
+  }
+
+  private readonly listener = (chunk: Buffer): void => this.onData(chunk);
+
+  /** Stop reading the port (before it is closed and opened again by its owner). */
+  detach(): void {
+    this.line.off('data', this.listener);
   }
 
   get mode(): ChannelMode {
     return this.currentMode;
+  }
+
+  /** The last result code the modem sent was numeric (ATV0): it should be put back to ATV1. */
+  get numericResults(): boolean {
+    return this.lastNumeric;
   }
 
   /** Back to command mode (after a hang-up the caller completed by other means). */
@@ -117,8 +158,9 @@ export class ModemChannel extends EventEmitter<ModemChannelEvents> {
       this.text = this.text.slice(end + 1);
       if (line.length === 0) continue;
       if (this.onLine(line)) {
-        // CONNECT: what follows in this chunk already belongs to the call.
-        const rest = Buffer.from(this.text.replace(/^\r?\n/, ''), 'latin1');
+        // CONNECT: what follows in this chunk already belongs to the call (after the LF of a
+        // verbose result's CR LF; a numeric result ends with CR alone).
+        const rest = Buffer.from(this.lastNumeric ? this.text : this.text.replace(/^\n/, ''), 'latin1');
         this.text = '';
         if (rest.length > 0) this.onCallData(rest);
         return;
@@ -128,16 +170,22 @@ export class ModemChannel extends EventEmitter<ModemChannelEvents> {
   }
 
   /** True when the line switched the channel to data mode. */
-  private onLine(line: string): boolean {
-    log('%s << %s', this.label, line);
+  private onLine(raw: string): boolean {
+    log('%s << %s', this.label, raw);
     const pending = this.pending;
-    if (pending && line.toUpperCase() === pending.command.toUpperCase()) return false; // echo
-    if (pending && FINAL.test(line)) {
+    if (pending && raw.toUpperCase() === pending.command.toUpperCase()) return false; // echo
+    const verbose = NUMERIC_RESULTS[raw];
+    const line = verbose ?? raw;
+    if (verbose !== undefined || FINAL.test(raw) || /^RING\b/i.test(raw)) this.lastNumeric = verbose !== undefined;
+    // NO CARRIER ends only a command that can make or resume a call (A, D, O); after any other
+    // it is the modem's own word (on-hook noise, R-MDM-3, or a call it dropped): unsolicited.
+    const callCommand = pending !== null && /^AT\s*[ADO]/i.test(pending.command);
+    if (pending && FINAL.test(line) && (line !== 'NO CARRIER' || callCommand)) {
       pending.timer.cancel();
       this.pending = null;
       const connected = /^CONNECT\b/.test(line);
       if (connected) this.currentMode = 'data';
-      pending.resolve({ final: line, lines: pending.lines });
+      pending.resolve({ final: line, numeric: verbose !== undefined, lines: pending.lines });
       this.next();
       return connected;
     }
@@ -145,7 +193,7 @@ export class ModemChannel extends EventEmitter<ModemChannelEvents> {
       this.emit('unsolicited', line);
       return false;
     }
-    pending.lines.push(line);
+    pending.lines.push(raw);
     return false;
   }
 

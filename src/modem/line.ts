@@ -5,11 +5,18 @@ import { Backoff } from '../link/backoff';
 import { openSerialLine, type OpenOptions, type SerialLine } from '../serial/port';
 import { ModemChannel } from './at-channel';
 import { CallerIdCollector, type CallerId } from './caller-id';
-import type { ModemProfile } from './profile';
+import { initStep, type ModemProfile } from './profile';
 
 const log = createDebug('nacbridge:line');
 
-export type LineState = 'opening' | 'init' | 'idle' | 'ringing' | 'answering' | 'connected' | 'hanging-up' | 'closed';
+/**
+ * `recovering`: a hang-up failed, the port was closed and opened again, and no AT command is sent
+ * until the modem shows it is in command mode. `failed`: the port cannot work as configured (a
+ * tcp:// line on a telnet-mode server) and the line is not retried.
+ */
+export type LineState = 'opening' | 'init' | 'idle' | 'ringing' | 'answering' | 'connected' | 'hanging-up' | 'recovering' | 'failed' | 'closed';
+/** How a line left its last call at shutdown. */
+export type ShutdownOutcome = 'no-call' | 'hung-up' | 'not-hung-up';
 export type HangupReason = 'inactivity' | 'carrier-lost' | 'requested' | 'port-lost' | 'shutdown';
 
 export interface Call {
@@ -31,6 +38,19 @@ export interface LineCounters {
   reopens: number;
   bytesIn: number;
   bytesOut: number;
+  /** Optional init commands the modem refused with ERROR (each time), and by command. */
+  optionalRefused: number;
+  optionalRefusedBy: Record<string, number>;
+  /** Modems found answering numerically (ATV0) and put back to verbose results with ATV1. */
+  verboseRestored: number;
+  /** DTR hang-ups that could not set DTR and fell back to the escape sequence and ATH. */
+  hangupFallbacks: number;
+  /** Hang-ups that failed altogether: the call dropped on our side, the port closed and reopened. */
+  hangupFailures: number;
+  /** Re-inits after a call, and the time they took in total and the last one (ms). */
+  postCallReinits: number;
+  postCallReinitMs: number;
+  lastPostCallReinitMs: number | null;
 }
 
 export interface ModemLineEvents {
@@ -46,6 +66,9 @@ export interface ModemLineOptions {
   name: string;
   path: string;
   baudRate?: number;
+  dataBits?: OpenOptions['dataBits'];
+  parity?: OpenOptions['parity'];
+  stopBits?: OpenOptions['stopBits'];
   profile: ModemProfile;
   clock?: Clock;
   /** Injectable for tests; defaults to openSerialLine. */
@@ -76,6 +99,14 @@ export class ModemLine extends EventEmitter<ModemLineEvents> {
     reopens: 0,
     bytesIn: 0,
     bytesOut: 0,
+    optionalRefused: 0,
+    optionalRefusedBy: {},
+    verboseRestored: 0,
+    hangupFallbacks: 0,
+    hangupFailures: 0,
+    postCallReinits: 0,
+    postCallReinitMs: 0,
+    lastPostCallReinitMs: null,
   };
   private readonly o: ModemLineOptions;
   private readonly clock: Clock;
@@ -89,9 +120,22 @@ export class ModemLine extends EventEmitter<ModemLineEvents> {
   private call: Call | null = null;
   /** Bytes that followed CONNECT in the same read, before the ATA promise settled. */
   private early: Buffer[] = [];
-  private timers: Partial<Record<'retry' | 'probe' | 'ring' | 'answer' | 'inactivity' | 'dcd', TimerHandle>> = {};
+  private timers: Partial<Record<'retry' | 'probe' | 'ring' | 'answer' | 'inactivity' | 'dcd' | 'recover', TimerHandle>> = {};
   private closing = false;
+  /** Shutdown has begun: a hang-up in progress does not go on to re-init or recovery. */
+  private stopping = false;
   private answering = true;
+  /** Optional init commands already logged as refused (each is logged once). */
+  private readonly refusedLogged = new Set<string>();
+  /** DTR hang-up is usable: no refused optional command was the one that sets &D2. */
+  private dtrArmed = true;
+  /** DCD was seen high during this call: only a fall from high is a carrier loss. */
+  private dcdSeenHigh = false;
+  private portClosed: ((reason: string, fatal?: boolean) => void) | null = null;
+  private portDcd: ((on: boolean) => void) | null = null;
+  private hangingUp: Promise<boolean> | null = null;
+  private lastHangupError: string | null = null;
+  private outcome: ShutdownOutcome = 'no-call';
 
   constructor(options: ModemLineOptions) {
     super();
@@ -108,6 +152,16 @@ export class ModemLine extends EventEmitter<ModemLineEvents> {
 
   get currentCall(): Call | null {
     return this.call;
+  }
+
+  /** How the line left its call at close(): none, hung up, or not hung up (the modem may still be off-hook). */
+  get shutdownOutcome(): ShutdownOutcome {
+    return this.outcome;
+  }
+
+  /** Why the last hang-up failed, if it did. */
+  get hangupError(): string | null {
+    return this.lastHangupError;
   }
 
   start(): void {
@@ -139,23 +193,54 @@ export class ModemLine extends EventEmitter<ModemLineEvents> {
     delete this.timers[name];
   }
 
+  /** Open the port and attach a channel; null when closing meanwhile. Throws what the open throws. */
+  private async attach(): Promise<ModemChannel | null> {
+    const open = this.o.open ?? openSerialLine;
+    const port = await open(this.o.path, {
+      baudRate: this.o.baudRate,
+      dataBits: this.o.dataBits,
+      parity: this.o.parity,
+      stopBits: this.o.stopBits,
+      controlLines: this.profile.controlLines,
+      clock: this.clock,
+    });
+    if (this.closing) {
+      await port.close();
+      return null;
+    }
+    this.port = port;
+    const channel = new ModemChannel(port, this.clock, this.name);
+    this.channel = channel;
+    channel.on('unsolicited', (line) => this.onUnsolicited(line));
+    channel.on('data', (chunk) => this.onCallData(chunk));
+    channel.on('carrier-lost', () => void this.endCall('carrier-lost', false));
+    this.portClosed = (reason, fatal) => this.onPortLost(reason, fatal === true);
+    this.portDcd = (on) => this.onDcd(on);
+    port.on('close', this.portClosed);
+    port.on('dcd', this.portDcd);
+    return channel;
+  }
+
+  /** Let go of the port (its listeners and the channel), without closing it. */
+  private detach(): SerialLine | null {
+    const port = this.port;
+    this.channel?.abort('port closed by the line');
+    this.channel?.detach();
+    this.channel?.removeAllListeners();
+    if (port && this.portClosed) port.off('close', this.portClosed);
+    if (port && this.portDcd) port.off('dcd', this.portDcd);
+    this.portClosed = null;
+    this.portDcd = null;
+    this.channel = null;
+    this.port = null;
+    return port;
+  }
+
   private async openPort(): Promise<void> {
     if (this.closing) return;
     this.setState('opening');
     try {
-      const open = this.o.open ?? openSerialLine;
-      const port = await open(this.o.path, { baudRate: this.o.baudRate, controlLines: this.profile.controlLines });
-      if (this.closing) {
-        await port.close();
-        return;
-      }
-      this.port = port;
-      const channel = new ModemChannel(port, this.clock, this.name);
-      this.channel = channel;
-      channel.on('unsolicited', (line) => this.onUnsolicited(line));
-      channel.on('data', (chunk) => this.onCallData(chunk));
-      channel.on('carrier-lost', () => this.endCall('carrier-lost', false));
-      port.on('close', (reason) => this.onPortLost(reason));
+      if ((await this.attach()) === null) return;
       await this.init();
     } catch (e) {
       // The serial layer's message names the port already.
@@ -172,36 +257,77 @@ export class ModemLine extends EventEmitter<ModemLineEvents> {
     this.timer('retry', delay, () => void action());
   }
 
-  private onPortLost(reason: string): void {
+  private onPortLost(reason: string, fatal: boolean): void {
     if (this.closing) return;
     log('%s port lost: %s', this.name, reason);
-    this.channel?.abort(reason);
-    this.channel = null;
-    this.port = null;
-    for (const name of ['probe', 'ring', 'inactivity', 'dcd'] as const) this.cancel(name);
+    this.detach();
+    for (const name of ['probe', 'ring', 'inactivity', 'dcd', 'recover'] as const) this.cancel(name);
     if (this.call) this.finishCall('port-lost');
+    if (fatal) {
+      // Retrying cannot help: the configuration has to change (e.g. tcp:// on a telnet server).
+      this.setState('failed', reason);
+      return;
+    }
     this.setState('opening', reason);
     this.retry(() => this.openPort(), 'reopens', `port lost: ${reason}`);
   }
 
-  /** `why` says what sent an initialised line back to init, for the state event. */
-  private async init(why?: string): Promise<void> {
+  /**
+   * Send the profile's init commands, every OK checked (R-MDM-5); an optional command may be
+   * refused with ERROR (logged once, counted). A modem that answered numerically is put back to
+   * verbose results. `why` says what sent the line to init, for the state event; `afterCall`
+   * counts it as a post-call re-init, with its time.
+   */
+  private async init(why?: string, afterCall = false): Promise<void> {
     const channel = this.channel;
     if (channel === null) return;
     this.setState('init', why);
     channel.commandMode();
+    const started = this.clock.now();
+    const timeout = this.profile.commandTimeoutSeconds * 1000;
+    let dtrArmed = true;
     try {
-      for (const command of this.profile.init) {
-        const result = await channel.command(command, this.profile.commandTimeoutSeconds * 1000);
-        if (result.final !== 'OK') throw new Error(`${command} answered ${result.final}`);
+      for (const entry of this.profile.init) {
+        const { command, optional } = initStep(entry);
+        const result = await channel.command(command, timeout);
+        if (result.final === 'OK') continue;
+        if (optional && result.final === 'ERROR') {
+          this.refused(command);
+          if (/&D2/i.test(command)) dtrArmed = false;
+          continue;
+        }
+        throw new Error(`${command} answered ${result.final}`);
+      }
+      if (channel.numericResults) {
+        const result = await channel.command('ATV1', timeout);
+        if (result.final !== 'OK') throw new Error(`ATV1 answered ${result.final}`);
+        this.counters.verboseRestored++;
+        log('%s: the modem answered with numeric result codes; ATV1 put it back to verbose', this.name);
       }
     } catch (e) {
       if (this.channel !== channel) return;
-      this.retry(() => this.init(), 'reinits', `init failed: ${(e as Error).message}`);
+      this.retry(() => this.init(why, afterCall), 'reinits', `init failed: ${(e as Error).message}`);
       return;
+    }
+    if (this.channel !== channel) return;
+    this.dtrArmed = dtrArmed;
+    if (afterCall) {
+      const ms = this.clock.now() - started;
+      this.counters.postCallReinits++;
+      this.counters.postCallReinitMs += ms;
+      this.counters.lastPostCallReinitMs = ms;
     }
     this.backoff.reset();
     this.toIdle();
+  }
+
+  private refused(command: string): void {
+    this.counters.optionalRefused++;
+    this.counters.optionalRefusedBy[command] = (this.counters.optionalRefusedBy[command] ?? 0) + 1;
+    if (this.refusedLogged.has(command)) return;
+    this.refusedLogged.add(command);
+    log('%s: optional init command %s answered ERROR: the modem does not support it; going on without it', this.name, command);
+    this.emit('state', this.currentState, `optional ${command} refused (ERROR); going on without it`);
   }
 
   private toIdle(): void {
@@ -228,6 +354,11 @@ export class ModemLine extends EventEmitter<ModemLineEvents> {
 
   private onUnsolicited(line: string): void {
     const state = this.currentState;
+    if (state === 'recovering') {
+      // The modem speaking on its own in command mode: the call is gone.
+      if (/^(RING\b|NO CARRIER$|OK$)/i.test(line)) void this.recovered(`the modem said ${line}`);
+      return;
+    }
     if (/^RING\b/i.test(line)) {
       if (state !== 'idle' && state !== 'ringing') return;
       if (state === 'idle') {
@@ -275,6 +406,7 @@ export class ModemLine extends EventEmitter<ModemLineEvents> {
       if (this.channel !== channel) return;
       this.counters.callsAnswered++;
       this.call = { callerId, rings: this.rings, connect: result.final, startedAt: this.clock.now() };
+      this.dcdSeenHigh = false;
       this.setState('connected', result.final);
       this.armInactivity();
       if (this.profile.controlLines) this.pollDcd();
@@ -294,13 +426,22 @@ export class ModemLine extends EventEmitter<ModemLineEvents> {
     this.timer('inactivity', this.profile.inactivitySeconds * 1000, () => void this.hangup('inactivity'));
   }
 
+  /** DCD as a serial server notifies it (rfc2217://): a fall from high ends the call. */
+  private onDcd(on: boolean): void {
+    if (this.currentState !== 'connected' || !this.profile.controlLines) return;
+    if (on) this.dcdSeenHigh = true;
+    else if (this.dcdSeenHigh) void this.endCall('carrier-lost', false);
+  }
+
   private pollDcd(): void {
     this.timer('dcd', this.profile.dcdPollMs, async () => {
       const port = this.port;
       if (this.currentState !== 'connected' || port === null) return;
       try {
-        if (!(await port.getDcd())) {
-          this.endCall('carrier-lost', false);
+        if (await port.getDcd()) this.dcdSeenHigh = true;
+        else if (this.dcdSeenHigh) {
+          // Only a fall from high: a port whose DCD never rises (no wire, a pty) drops no call.
+          void this.endCall('carrier-lost', false);
           return;
         }
       } catch (e) {
@@ -345,56 +486,171 @@ export class ModemLine extends EventEmitter<ModemLineEvents> {
     if (call) this.emit('hangup', reason, call);
   }
 
-  private async endCall(reason: HangupReason, active: boolean): Promise<void> {
-    if (this.currentState !== 'connected') return;
+  /**
+   * End the connected call. `active`: we hang up (R-MDM-4); otherwise the carrier is already gone
+   * and the modem is back in command mode. Either way the modem is re-initialised before the line
+   * answers again; a hang-up that fails leads to recovery, never to AT commands into the call.
+   * Resolves true when the modem is known on-hook.
+   */
+  private endCall(reason: HangupReason, active: boolean): Promise<boolean> {
+    if (this.currentState !== 'connected') return this.hangingUp ?? Promise.resolve(true);
     const channel = this.channel;
     const port = this.port;
     this.setState('hanging-up', reason);
     this.finishCall(reason);
-    if (!active || channel === null || port === null) {
-      channel?.commandMode();
-      if (!this.closing) this.toIdle();
-      return;
-    }
-    try {
-      if (this.profile.hangup === 'dtr' && port.hasControlLines) {
+    const done = (async (): Promise<boolean> => {
+      if (!active || channel === null || port === null) {
+        channel?.commandMode();
+        if (!this.stopping && channel !== null) void this.init('after the call', true);
+        return true;
+      }
+      const hungUp = await this.hangUpModem(channel, port);
+      if (this.stopping || this.channel !== channel) return hungUp;
+      if (hungUp) void this.init('after the call', true);
+      else void this.recover(`hang-up failed: ${this.lastHangupError ?? 'unknown'}`);
+      return hungUp;
+    })();
+    this.hangingUp = done;
+    void done.finally(() => {
+      if (this.hangingUp === done) this.hangingUp = null;
+    });
+    return done;
+  }
+
+  /**
+   * R-MDM-4: DTR low where the port can set it (and &D2 was accepted); when setting DTR fails,
+   * at once the escape: the guard time of silence counted from when the port has drained, `+++`,
+   * nothing until the modem's OK, then ATH. True when the modem is on-hook in command mode.
+   */
+  private async hangUpModem(channel: ModemChannel, port: SerialLine): Promise<boolean> {
+    if (this.profile.hangup === 'dtr' && port.hasControlLines && this.dtrArmed) {
+      try {
         await port.setDtr(false);
-        await this.sleep(500);
+        await this.sleep(this.profile.dtrDropMs);
         await port.setDtr(true);
         channel.commandMode();
-      } else {
-        // R-MDM-4: the escape needs silence on both sides of +++, so no data is mid-flight:
-        // wait the guard time, send +++, and send nothing more until the modem's OK says it
-        // has left data mode (its own guard time has passed).
-        await this.sleep(this.profile.escapeGuardMs);
-        channel.commandMode();
-        const timeout = this.profile.commandTimeoutSeconds * 1000;
-        const escaped = await channel.command('+++', this.profile.escapeGuardMs + timeout, '');
-        if (escaped.final !== 'OK') throw new Error(`+++ answered ${escaped.final}`);
-        await channel.command('ATH', timeout);
+        return true;
+      } catch (e) {
+        this.counters.hangupFallbacks++;
+        log('%s: DTR hang-up failed (%s): escape sequence and ATH instead', this.name, (e as Error).message);
+        port.setDtr(true).catch(() => undefined); // if it went low, do not leave it there
       }
-      if (!this.closing && this.channel === channel) this.toIdle();
-    } catch (e) {
-      if (this.closing || this.channel !== channel) return;
-      this.counters.reinits++;
-      void this.init(`hang-up failed: ${(e as Error).message}`);
     }
+    const timeout = this.profile.commandTimeoutSeconds * 1000;
+    try {
+      await this.escape(channel, port);
+      const hung = await channel.command('ATH', timeout);
+      if (hung.final !== 'OK') throw new Error(`ATH answered ${hung.final}`);
+      return true;
+    } catch (e) {
+      this.lastHangupError = (e as Error).message;
+      log('%s: hang-up failed: %s', this.name, this.lastHangupError);
+      return false;
+    }
+  }
+
+  /** Guard (from when the port has drained), `+++`, and the modem's OK within guard + timeout. */
+  private async escape(channel: ModemChannel, port: SerialLine): Promise<void> {
+    await port.drain();
+    await this.sleep(this.profile.escapeGuardMs);
+    channel.commandMode();
+    const escaped = await channel.command('+++', this.profile.escapeGuardMs + this.profile.commandTimeoutSeconds * 1000, '');
+    if (escaped.final !== 'OK') throw new Error(`+++ answered ${escaped.final}`);
+  }
+
+  /**
+   * After a failed hang-up: the call is dropped on our side already; close the port and open it
+   * again (a device's close drops DTR), then wait for the modem to show command mode before any
+   * AT command: its own NO CARRIER, RING or OK, DCD low, or an escape it answers with OK.
+   */
+  private async recover(why: string): Promise<void> {
+    this.counters.hangupFailures++;
+    this.setState('recovering', why);
+    const port = this.detach();
+    await port?.close().catch(() => undefined);
+    if (this.closing) return;
+    this.retry(() => this.reattach(), 'reopens', why);
+  }
+
+  private async reattach(): Promise<void> {
+    if (this.closing) return;
+    let channel: ModemChannel | null;
+    try {
+      channel = await this.attach();
+    } catch (e) {
+      this.retry(() => this.reattach(), 'reopens', `reopen failed: ${(e as Error).message}`);
+      return;
+    }
+    if (channel === null) return;
+    void this.tryEscapeAgain(channel);
+  }
+
+  /** One recovery attempt on the reopened port; another follows with backoff until one shows command mode. */
+  private async tryEscapeAgain(channel: ModemChannel): Promise<void> {
+    const port = this.port;
+    if (this.currentState !== 'recovering' || this.channel !== channel || port === null) return;
+    if (port.hasControlLines) {
+      try {
+        if (!(await port.getDcd())) {
+          await this.recovered('DCD is low');
+          return;
+        }
+      } catch {
+        // no DCD on this port: the escape decides
+      }
+    }
+    try {
+      await this.escape(channel, port);
+    } catch (e) {
+      if (this.currentState !== 'recovering' || this.channel !== channel) return;
+      const delay = this.backoff.next();
+      log('%s: still no sign of command mode (%s); next escape in %d ms', this.name, (e as Error).message, delay);
+      this.timer('recover', delay, () => void this.tryEscapeAgain(channel));
+      return;
+    }
+    if (this.currentState !== 'recovering' || this.channel !== channel) return;
+    try {
+      const hung = await channel.command('ATH', this.profile.commandTimeoutSeconds * 1000);
+      if (hung.final !== 'OK') throw new Error(`ATH answered ${hung.final}`);
+    } catch (e) {
+      this.timer('recover', this.backoff.next(), () => void this.tryEscapeAgain(channel));
+      return;
+    }
+    await this.recovered('the escape was answered OK and ATH hung up');
+  }
+
+  private async recovered(how: string): Promise<void> {
+    const channel = this.channel;
+    if (this.currentState !== 'recovering' || channel === null) return;
+    this.cancel('recover');
+    channel.abort('the modem is in command mode');
+    log('%s: the modem is back in command mode (%s)', this.name, how);
+    await this.init(`recovered: ${how}`, true);
   }
 
   private sleep(ms: number): Promise<void> {
     return new Promise((resolve) => this.clock.setTimeout(resolve, ms));
   }
 
-  async close(): Promise<void> {
-    if (this.closing) return;
-    if (this.currentState === 'connected') await this.endCall('shutdown', true).catch(() => undefined);
+  /**
+   * Close the line. A connected call is hung up first; shutdownOutcome then says whether it was
+   * (or whether a call may be left up: a failed hang-up, or a line still recovering from one).
+   */
+  async close(): Promise<ShutdownOutcome> {
+    if (this.closing) return this.outcome;
+    this.stopping = true;
+    if (this.currentState === 'connected') {
+      this.outcome = (await this.endCall('shutdown', true)) ? 'hung-up' : 'not-hung-up';
+    } else if (this.hangingUp) {
+      this.outcome = (await this.hangingUp) ? 'hung-up' : 'not-hung-up';
+    } else if (this.currentState === 'recovering') {
+      this.outcome = 'not-hung-up';
+    }
     this.closing = true;
     for (const name of Object.keys(this.timers) as (keyof ModemLine['timers'])[]) this.cancel(name);
-    this.channel?.abort('line closed');
-    const port = this.port;
-    this.port = null;
-    this.channel = null;
+    const port = this.detach();
     await port?.close();
     this.setState('closed');
+    return this.outcome;
   }
 }

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { DEFAULT_DIAL_TAIL_HEX } from '../codec/dial-monitor';
 import { flagRepeats } from '../config/repeats';
 import { checkLinkHosts } from '../link/link-group';
+import { modemProfileSchema, modemProfileWarnings, PROFILE_NAME, PROFILE_PATH } from '../modem/profile';
 
 /**
  * `nacbridge run` configuration (issue contract; keys may be added, never renamed):
@@ -22,7 +23,17 @@ export const lineSchema = z
     name: z.string().min(1),
     port: z.string().min(1),
     baudRate: z.number().int().positive().default(9600),
-    modem: z.string().regex(/^[a-z0-9-]+$/, 'must name a profile in hardware/modems').default('generic'),
+    /** Character format, set on the device or, for rfc2217:// ports, through the serial server. */
+    dataBits: z.union([z.literal(5), z.literal(6), z.literal(7), z.literal(8)]).default(8),
+    parity: z.enum(['none', 'odd', 'even', 'mark', 'space']).default('none'),
+    stopBits: z.union([z.literal(1), z.literal(1.5), z.literal(2)]).default(1),
+    /** A profile in hardware/modems by name, a profile file by path (from the config's folder), or the profile inline (docs/modem-profiles.md). */
+    modem: z
+      .union([
+        z.string().refine((s) => PROFILE_NAME.test(s) || PROFILE_PATH.test(s), 'must name a profile in hardware/modems or a profile file (a path, or a name ending .json or .yaml)'),
+        modemProfileSchema,
+      ])
+      .default('generic'),
     dnis: z.string().regex(/^\d{0,16}$/, 'must be up to 16 digits').default(''),
     address,
     framing: z.literal('async').default('async'),
@@ -147,6 +158,9 @@ export function configWarnings(config: NacConfig, exists: (path: string) => bool
       out.push(`hosts ${host.name}: idleTimeoutSeconds has no effect with binary2 framing: on the terminal format only the platform drops a silent client (R-IDLE-1); the NAC sends keep-alives every heartbeatSeconds`);
     }
   }
+  config.lines.forEach((line, i) => {
+    if (typeof line.modem === 'object') for (const w of modemProfileWarnings(line.modem)) out.push(`lines.${i}.modem (${line.modem.name}): ${w}`);
+  });
   if (!config.hosts.some((h) => h.default) && config.hosts.every((h) => h.nii.length === 0)) {
     out.push('no host has an NII or is the default: every request will be dropped as unroutable');
   }

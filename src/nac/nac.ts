@@ -42,8 +42,9 @@ export class Nac {
     this.clock = clock;
     this.relay = new Relay({ hosts: config.hosts.map((host) => buildHost(host, clock)), clock });
     for (const line of config.lines) {
-      const profile = options.profiles?.[line.modem] ?? loadModemProfile(line.modem);
-      const modem = new ModemLine({ name: line.name, path: line.port, baudRate: line.baudRate, profile, clock, open: options.open });
+      const profile = typeof line.modem === 'object' ? line.modem : (options.profiles?.[line.modem] ?? loadModemProfile(line.modem));
+      const serial = { baudRate: line.baudRate, dataBits: line.dataBits, parity: line.parity, stopBits: line.stopBits };
+      const modem = new ModemLine({ name: line.name, path: line.port, ...serial, profile, clock, open: options.open });
       this.lines.push(new ModemLineAccess(modem, { address: line.address, dnis: line.dnis, framing: LINE_FRAMINGS[line.framing], clock }, this.relay));
     }
     if (config.terminalListener) this.listener = new TerminalListener({ ...config.terminalListener, clock, sharedReadBuffer: options.sharedReadBuffer }, this.relay);

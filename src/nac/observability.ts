@@ -105,6 +105,7 @@ export function nacRegistry(nac: Nac): Registry {
       [{ line: l.line.name, kind: 'reinit' }, l.line.counters.reinits] as [Record<'line' | 'kind', string>, number],
     ]),
   );
+  lineMetrics(nac, fromCounters);
   const listener = nac.listener;
   if (listener) {
     fromCounters('nacbridge_terminal_connections_total', 'TCP terminal connections: accepted, refused by the allow-list, with no line address left, or failed in the system\'s accept', ['outcome'] as const, () => [
@@ -162,6 +163,43 @@ export function nacRegistry(nac: Nac): Registry {
   });
   nac.relay.on('response', (_s, host, _p, ms) => latency.observe({ host }, ms / 1000));
   return registry;
+}
+
+type FromCounters = <L extends string>(name: string, help: string, labelNames: readonly L[], read: () => [Record<L, string>, number][]) => Counter<L>;
+
+/** Decoder codes as metric label values. */
+const FRAME_ERROR_REASON: Readonly<Record<string, string>> = {
+  BAD_LRC: 'bad-lrc',
+  MISSING_ETX: 'missing-etx',
+  LENGTH_OVER_MAX: 'over-long',
+  BAD_LENGTH_PREFIX: 'bad-length',
+};
+
+/**
+ * Per-line modem figures: framing errors on the line by reason, optional init commands refused,
+ * hang-up fallbacks and failures, and the re-inits after calls with their time.
+ */
+function lineMetrics(nac: Nac, fromCounters: FromCounters): void {
+  fromCounters('nacbridge_line_frame_errors_total', 'Async frames from a modem line dropped, by reason: bad-lrc, missing-etx, over-long, bad-length', ['line', 'reason'] as const, () =>
+    nac.lines.flatMap((l) =>
+      Object.entries(FRAME_ERROR_REASON).map(([code, reason]) => [{ line: l.line.name, reason }, l.counters.frameErrorsBy[code] ?? 0] as [Record<'line' | 'reason', string>, number]),
+    ),
+  );
+  fromCounters('nacbridge_line_optional_init_refused_total', 'Optional init commands the modem answered ERROR, by command', ['line', 'command'] as const, () =>
+    nac.lines.flatMap((l) => Object.entries(l.line.counters.optionalRefusedBy).map(([command, n]) => [{ line: l.line.name, command }, n] as [Record<'line' | 'command', string>, number])),
+  );
+  fromCounters('nacbridge_line_hangups_total', 'How hang-ups went: dtr-fallback (DTR could not be set: escape and ATH instead), failed (the port was reopened)', ['line', 'outcome'] as const, () =>
+    nac.lines.flatMap((l) => [
+      [{ line: l.line.name, outcome: 'dtr-fallback' }, l.line.counters.hangupFallbacks] as [Record<'line' | 'outcome', string>, number],
+      [{ line: l.line.name, outcome: 'failed' }, l.line.counters.hangupFailures] as [Record<'line' | 'outcome', string>, number],
+    ]),
+  );
+  fromCounters('nacbridge_line_post_call_reinits_total', 'Re-inits of the modem after a call, before the line answers again', ['line'] as const, () =>
+    nac.lines.map((l) => [{ line: l.line.name }, l.line.counters.postCallReinits]),
+  );
+  fromCounters('nacbridge_line_post_call_reinit_seconds_total', 'Time spent re-initialising the modem after calls', ['line'] as const, () =>
+    nac.lines.map((l) => [{ line: l.line.name }, l.line.counters.postCallReinitMs / 1000]),
+  );
 }
 
 export function nacStatus(nac: Nac): unknown {

@@ -62,7 +62,7 @@ describe('cli: sim modem operator commands', function () {
     await nac.waitFor(/line line1 connected/);
     modem.type('drop');
     await modem.waitFor(/carrier dropped/);
-    await nac.waitFor(/line line1 hanging-up \(carrier-lost\)\n\S+ line line1 idle/);
+    await nac.waitFor(/line line1 hanging-up \(carrier-lost\)\n\S+ line line1 init \(after the call\)\n\S+ line line1 idle/);
     await callerGone;
 
     assert.equal(await nac.stop(), 0, nac.stderr);
@@ -78,7 +78,7 @@ describe('cli: sim modem operator commands', function () {
     // Two calls: each is dropped by its own timer, and the line is back to idle for the next.
     for (let call = 1; call <= 2; call++) {
       const callerGone = dialIn(Number(posPort));
-      await nac.waitFor(new RegExp(`(line line1 hanging-up \\(carrier-lost\\)\\n\\S+ line line1 idle[\\s\\S]*){${call}}`));
+      await nac.waitFor(new RegExp(`(line line1 hanging-up \\(carrier-lost\\)\\n\\S+ line line1 init \\(after the call\\)\\n\\S+ line line1 idle[\\s\\S]*){${call}}`));
       await callerGone;
     }
     assert.equal(nac.stdout.match(/line line1 connected/g)?.length, 2, nac.stdout);

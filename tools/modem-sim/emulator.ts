@@ -47,7 +47,42 @@ export interface EmulatorOptions {
    * unattended carrier-loss runs; 0 (the default) never drops.
    */
   dropAfterMs?: number;
+  /**
+   * 'v250' (the default): a V.250 modem with extended commands (+VCID, +MS, +GMI, =? queries).
+   * 'classic': the original Hayes command set only, parsed letter by letter as such modems do:
+   * punctuation is skipped, so `AT+VCID=1` reads as V0 (numeric results) + C + I + a dial of
+   * "=1", `AT#CID=1` as a dial and `AT:U7A,...` as an answer; `+G...` is an ERROR; ATZ leaves
+   * the result form (V) as it was.
+   */
+  personality?: ModemPersonality;
+  /** No DTR wire between the DTE and this modem: DTR changes never reach it (a 3-wire cable, a pty). */
+  noDtr?: boolean;
+  /** A dial (off-hook, waiting for a carrier that never comes) ends in NO CARRIER after this long. */
+  dialTimeoutMs?: number;
 }
+
+export type ModemPersonality = 'v250' | 'classic';
+
+/** ATI0..ATI7 answers by personality; a missing one is ERROR. */
+const INFO: Record<ModemPersonality, Partial<Record<number, string[]>>> = {
+  v250: { 0: ['56000'], 1: ['nacbridge sim modem'], 3: ['nacbridge sim modem V.250 emulator'], 4: ['V.22bis V.32bis V.34 V.90'] },
+  classic: { 0: ['2400'], 3: ['nacbridge sim modem, classic Hayes command set'] },
+};
+
+/** V.250 extended commands the v250 personality knows, with what `=?` and `?` answer. */
+const EXTENDED: Record<string, { test: string; read: string }> = {
+  '+VCID': { test: '(0-2)', read: '0' },
+  '+MS': { test: '(B103,B212,V21,V22,V22B,V32,V32B,V34),(0,1),(300-33600),(300-33600)', read: 'V34,1,300,33600' },
+  '+ES': { test: '(0-4,6),(0-4),(0-4,8)', read: '3,0,2' },
+  '+ESA': { test: '(0),(0),(0),(0-1),(0),(0),(0-255),(0-255)', read: '0,0,0,0,0,0,0,0' },
+  '+ITF': { test: '(0-1023),(0-1023),(0-1023)', read: '383,128,5' },
+  '+A8E': { test: '(0-6),(0-5),(0-1)', read: '1,1,0' },
+  '+FCLASS': { test: '(0,1)', read: '0' },
+};
+const IDENTITY: Record<string, string> = { '+GMI': 'nacbridge', '+GMM': 'sim modem V.250', '+GMR': '1.0', '+GCAP': '+GCAP: +MS,+ES,+FCLASS' };
+
+/** Classic result codes by their verbose form (the modem's side of the ATV0 table). */
+const NUMERIC: Record<string, string> = { OK: '0', CONNECT: '1', RING: '2', 'NO CARRIER': '3', ERROR: '4', 'CONNECT 1200': '5', 'NO DIALTONE': '6', BUSY: '7', 'NO ANSWER': '8', 'CONNECT 2400': '10', 'CONNECT 9600': '12' };
 
 function stamp(now: number): { date: string; time: string } {
   const d = new Date(now);
@@ -98,6 +133,14 @@ export class ModemEmulator extends EventEmitter<EmulatorEvents> {
   private readonly clock: Clock;
   private readonly o: Required<Omit<EmulatorOptions, 'clock'>>;
   private echo = true;
+  private verbose = true;
+  /** &D: 0 ignore DTR, 1 DTR low goes to command mode, 2 DTR low hangs up. */
+  private dtrMode: number;
+  private dialing: TimerHandle | null = null;
+  /** Every number dialled (D), as the modem read it. */
+  readonly dialled: string[] = [];
+  /** Every DTR change that reached the modem. */
+  readonly dtrChanges: boolean[] = [];
   private mode: 'command' | 'data' = 'command';
   private state: 'idle' | 'ringing' | 'connected' = 'idle';
   private text = '';
@@ -119,12 +162,53 @@ export class ModemEmulator extends EventEmitter<EmulatorEvents> {
       guardMs: options.guardMs ?? 1000,
       connectDelayMs: options.connectDelayMs ?? 50,
       dropAfterMs: options.dropAfterMs ?? 0,
+      personality: options.personality ?? 'v250',
+      noDtr: options.noDtr ?? false,
+      dialTimeoutMs: options.dialTimeoutMs ?? 3000,
     };
+    this.dtrMode = this.o.personality === 'classic' ? 0 : 2;
     dte.on('data', (chunk) => this.fromDte(chunk));
   }
 
   get callState(): 'idle' | 'ringing' | 'connected' {
     return this.state;
+  }
+
+  get personality(): ModemPersonality {
+    return this.o.personality;
+  }
+
+  /** Whether results are verbose (ATV1) or numeric (ATV0). */
+  get verboseResults(): boolean {
+    return this.verbose;
+  }
+
+  /** Off-hook dialing (a misread command dialled). */
+  get isDialing(): boolean {
+    return this.dialing !== null;
+  }
+
+  /** Carrier detect as the modem drives it: up during a connected call. */
+  get carrier(): boolean {
+    return this.state === 'connected';
+  }
+
+  /**
+   * The DTE's DTR line. Low with &D2 hangs up and returns to command mode, with &D1 returns to
+   * command mode keeping the call; &D0 ignores it, as does a modem with no DTR wire (noDtr).
+   */
+  setDtr(on: boolean): void {
+    if (this.o.noDtr) return;
+    this.dtrChanges.push(on);
+    if (on) return;
+    if (this.dtrMode === 2) {
+      this.hangUp();
+      this.escapeTimer?.cancel();
+      this.escapeTimer = null;
+    } else if (this.dtrMode === 1 && this.mode === 'data') {
+      this.mode = 'command';
+      this.result('OK');
+    }
   }
 
   private setState(state: 'idle' | 'ringing' | 'connected'): void {
@@ -137,7 +221,12 @@ export class ModemEmulator extends EventEmitter<EmulatorEvents> {
   }
 
   private result(code: string): void {
-    this.send(`\r\n${code}\r\n`);
+    if (this.verbose) this.send(`\r\n${code}\r\n`);
+    else this.send(`${NUMERIC[code] ?? NUMERIC[code.replace(/ \d+$/, '')] ?? '4'}\r`);
+  }
+
+  private info(lines: string[]): void {
+    for (const line of lines) this.send(this.verbose ? `\r\n${line}\r\n` : `${line}\r\n`);
   }
 
   private later(ms: number, fn: () => void): void {
@@ -155,7 +244,7 @@ export class ModemEmulator extends EventEmitter<EmulatorEvents> {
 
   /** A call comes in from `side` (a POS terminal's connection). */
   ring(info: IncomingCall, side: CallSide): void {
-    if (this.state !== 'idle') {
+    if (this.state !== 'idle' || this.dialing !== null) {
       side.write(callerResult('BUSY'));
       side.end();
       return;
@@ -246,6 +335,11 @@ export class ModemEmulator extends EventEmitter<EmulatorEvents> {
       this.dataFromDte(chunk);
       return;
     }
+    if (this.dialing !== null) {
+      // Any character from the DTE aborts a dial, as on every Hayes modem.
+      this.endDial();
+      return;
+    }
     const text = chunk.toString('latin1');
     if (this.echo) this.send(text);
     this.text += text;
@@ -283,37 +377,165 @@ export class ModemEmulator extends EventEmitter<EmulatorEvents> {
     this.commands.push(line);
     this.emit('command', line);
     log('<< %s', line);
-    const upper = line.toUpperCase();
-    if (!upper.startsWith('AT')) {
+    if (!/^AT/i.test(line)) {
       this.result('ERROR');
       return;
     }
-    const body = upper.slice(2);
-    if (body === 'A') {
-      this.answer();
-      return;
+    const outcome = this.run(line.slice(2));
+    if (outcome === 'ok') this.result('OK');
+    else if (outcome === 'error') this.result('ERROR');
+  }
+
+  /**
+   * Run a command line's body left to right, basic commands letter by letter. Returns what final
+   * result to print, or 'none' when the command answers later or not at all (A, D, O).
+   */
+  private run(body: string): 'ok' | 'error' | 'none' {
+    const classic = this.o.personality === 'classic';
+    let i = 0;
+    const number = (): number | null => {
+      const m = /^\d+/.exec(body.slice(i));
+      if (!m) return null;
+      i += m[0].length;
+      return Number(m[0]);
+    };
+    while (i < body.length) {
+      const c = body[i].toUpperCase();
+      if (c === ' ') {
+        i++;
+        continue;
+      }
+      if (!/[A-Z&]/.test(c)) {
+        if (!classic) return this.extended(body.slice(i).toUpperCase());
+        i++; // a classic parser skips what it does not know
+        continue;
+      }
+      i++;
+      switch (c) {
+        case 'A':
+          this.answer();
+          return 'none';
+        case 'D':
+          return this.dial(body.slice(i));
+        case 'O':
+          if (this.state !== 'connected') return 'error';
+          this.mode = 'data';
+          this.result(`CONNECT ${this.call?.info.speed ?? 9600}`);
+          return 'none';
+        case 'E':
+          this.echo = number() === 1;
+          break;
+        case 'V':
+          this.verbose = number() === 1;
+          break;
+        case 'H':
+          number();
+          this.hangUp();
+          break;
+        case 'Z':
+          number();
+          this.hangUp();
+          this.echo = true;
+          // The stored profile of the v250 personality has V1; the classic one leaves V alone.
+          if (!classic) this.verbose = true;
+          this.dtrMode = classic ? 0 : 2;
+          break;
+        case 'I': {
+          const n = number() ?? 0;
+          const lines = INFO[this.o.personality][n];
+          if (!lines) return 'error';
+          this.info(lines);
+          break;
+        }
+        case 'S': {
+          if (number() === null) return 'error';
+          if (body[i] === '=') {
+            i++;
+            if (number() === null) return 'error';
+          } else if (body[i] === '?') {
+            i++;
+            this.info(['000']);
+          } else return 'error';
+          break;
+        }
+        case '&': {
+          const sub = (body[i] ?? '').toUpperCase();
+          i++;
+          const n = number();
+          if (!/[A-Z]/.test(sub)) return 'error';
+          if (sub === 'D') this.dtrMode = n ?? 0;
+          if (sub === 'F') this.dtrMode = classic ? 0 : 2;
+          break;
+        }
+        case 'B':
+        case 'C':
+        case 'F':
+        case 'L':
+        case 'M':
+        case 'N':
+        case 'Q':
+        case 'U':
+        case 'W':
+        case 'X':
+        case 'Y':
+          number();
+          break;
+        case 'P':
+        case 'T':
+          break;
+        default:
+          return 'error';
+      }
     }
-    if (/^H0?$/.test(body)) {
-      this.hangUp();
-      this.result('OK');
-      return;
+    return 'ok';
+  }
+
+  /** A V.250 extended command (v250 personality): known ones answer their test and read forms. */
+  private extended(command: string): 'ok' | 'error' | 'none' {
+    const identity = IDENTITY[command];
+    if (identity !== undefined) {
+      this.info([identity]);
+      return 'ok';
     }
-    if (body.startsWith('D')) {
+    const m = /^([+#%$:][A-Z0-9]+)(=\?|\?|=.*)?$/.exec(command);
+    if (!m) return 'error';
+    const known = EXTENDED[m[1]];
+    const form = m[2] ?? '';
+    if (form === '=?') {
+      if (!known) return 'error';
+      this.info([`${m[1]}: ${known.test}`]);
+      return 'ok';
+    }
+    if (form === '?') {
+      if (!known) return 'error';
+      this.info([`${m[1]}: ${known.read}`]);
+      return 'ok';
+    }
+    // Setting a parameter: known or not, accepted (as the emulator always has).
+    return 'ok';
+  }
+
+  /**
+   * D: the v250 personality has no line and says NO DIALTONE; the classic one goes off-hook and
+   * waits for a carrier (a call coming in meanwhile hears busy) until the dial times out or a
+   * character from the DTE aborts it.
+   */
+  private dial(number: string): 'error' | 'none' {
+    log('dialling %s', number);
+    this.dialled.push(number);
+    if (this.o.personality !== 'classic') {
       this.result('NO DIALTONE');
-      return;
+      return 'none';
     }
-    if (body === 'Z' || body.startsWith('Z')) {
-      this.hangUp();
-      this.echo = true;
-    }
-    if (/E0/.test(body)) this.echo = false;
-    if (/E1/.test(body)) this.echo = true;
-    if (body === 'O' && this.state === 'connected') {
-      this.mode = 'data';
-      this.result(`CONNECT ${this.call?.info.speed ?? 9600}`);
-      return;
-    }
-    this.result('OK');
+    this.dialing = this.clock.setTimeout(() => this.endDial(), this.o.dialTimeoutMs);
+    return 'none';
+  }
+
+  private endDial(): void {
+    this.dialing?.cancel();
+    this.dialing = null;
+    this.text = '';
+    this.result('NO CARRIER');
   }
 
   private answer(): void {
@@ -351,5 +573,7 @@ export class ModemEmulator extends EventEmitter<EmulatorEvents> {
   close(): void {
     this.hangUp();
     this.escapeTimer?.cancel();
+    this.dialing?.cancel();
+    this.dialing = null;
   }
 }
