@@ -1,11 +1,10 @@
-import { createServer, type Server, type Socket } from 'node:net';
+import { createServer, type Server } from 'node:net';
 import createDebug from 'debug';
 import type { Clock } from '../clock';
 import { binary2 } from '../codec/length-prefix';
 import { AllowList } from '../link/allow-list';
 import { FramedConnection, normalizeAddress } from '../link/framed-connection';
 import { listenTcp } from '../link/listen';
-import { READ_BUFFER_BYTES, readIntoSharedBuffer } from '../link/shared-read-buffer';
 import { zeroAccessCounters, type OwnedSession, type SessionSink } from './session';
 
 const log = createDebug('nacbridge:access');
@@ -18,11 +17,6 @@ export interface TerminalListenerOptions {
   addressTo: string;
   idleTimeoutSeconds: number;
   clock: Clock;
-  /**
-   * False reads every terminal with 'data' events, as on a Node that does not let an accepted
-   * socket move to the shared read buffer: for tests of that path. Default true.
-   */
-  sharedReadBuffer?: boolean;
 }
 
 /**
@@ -32,10 +26,8 @@ export interface TerminalListenerOptions {
 export class TerminalListener {
   /**
    * acceptErrors: connections the system failed to accept (the listener goes on listening).
-   * movedToSharedBuffer: connections read through the shared buffer; the other calls were read
-   * with 'data' events (this Node refused the move, or sharedReadBuffer is false).
    */
-  readonly counters = { ...zeroAccessCounters(), refused: 0, poolExhausted: 0, acceptErrors: 0, movedToSharedBuffer: 0 };
+  readonly counters = { ...zeroAccessCounters(), refused: 0, poolExhausted: 0, acceptErrors: 0 };
   private server: Server | null = null;
   /** Settles once the listening socket is closed and every connection it accepted has ended. */
   private serverClosed: Promise<void> | null = null;
@@ -44,13 +36,6 @@ export class TerminalListener {
   /** Bytes of the connections that have ended; those still open are added when asked. */
   private readonly endedBytes = { in: 0, out: 0 };
   private readonly allow: AllowList;
-  /**
-   * Every terminal connection reads into this one buffer (readIntoSharedBuffer): a read is
-   * decoded, its frames copied out, before the next read of any socket.
-   */
-  private readonly readBuffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
-  /** Whether the log has said, once, that this Node refuses the move. */
-  private saidNoMove = false;
   boundPort = 0;
 
   constructor(
@@ -79,17 +64,13 @@ export class TerminalListener {
         return;
       }
       this.counters.calls++;
-      let reader: FramedConnection | null = null;
-      const shared = this.moveToSharedBuffer(accepted, (bytes) => reader?.receive(bytes));
-      const connection = new FramedConnection(shared ?? accepted, {
+      const connection = new FramedConnection(accepted, {
         prefix: binary2,
         heartbeatMs: 0,
         idleTimeoutMs: this.o.idleTimeoutSeconds * 1000,
         clock: this.o.clock,
         label: `terminal ${remote} (${address})`,
-        externalReads: shared !== null,
       });
-      reader = connection;
       this.open.add(connection);
       const counters = this.counters;
       const session: OwnedSession = {
@@ -115,31 +96,14 @@ export class TerminalListener {
         this.endedBytes.out += connection.counters.bytesOut;
         this.free.push(address);
       });
-      // A socket moved to the shared buffer is reading already; one left as accepted starts now.
-      if (shared === null) accepted.resume();
+      // Accepted paused (pauseOnConnect), so nothing is read before the allow-list and the handlers.
+      accepted.resume();
     });
     this.server = server;
     this.boundPort = await listenTcp(server, this.o.port, this.o.host, (error) => {
       this.counters.acceptErrors++;
       log('terminal listener: accept failed (%s); still listening', error.message);
     });
-  }
-
-  /**
-   * `accepted` moved to the shared read buffer (readIntoSharedBuffer), counted; null when it is to
-   * be read with 'data' events, because sharedReadBuffer is false or this Node refuses the move
-   * (logged once).
-   */
-  private moveToSharedBuffer(accepted: Socket, onBytes: (bytes: Buffer) => void): Socket | null {
-    if (this.o.sharedReadBuffer === false) return null;
-    const moved = readIntoSharedBuffer(accepted, this.readBuffer, onBytes);
-    if (moved !== null) {
-      this.counters.movedToSharedBuffer++;
-    } else if (!this.saidNoMove) {
-      this.saidNoMove = true;
-      log("terminal listener: this Node does not let an accepted socket read into the shared buffer; reading terminals with 'data' events");
-    }
-    return moved;
   }
 
   /** Terminal connections open now. */

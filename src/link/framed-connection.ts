@@ -55,8 +55,8 @@ export interface FramedConnectionOptions {
   label: string;
   /**
    * True when the socket reads with `onread` and its owner passes the bytes to receive(): a client
-   * link, and a terminal the listener accepted (readIntoSharedBuffer), read into a reused buffer
-   * instead of a new one per read.
+   * link, read into a reused buffer instead of a new one per read (Node offers `onread` only to
+   * sockets it connects, so accepted sockets read with 'data' events).
    */
   externalReads?: boolean;
 }

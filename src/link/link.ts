@@ -6,7 +6,6 @@ import { systemClock, type Clock, type TimerHandle } from '../clock';
 import { lengthPrefix, DEFAULT_MAX_FRAME_LENGTH, type FramingName } from '../codec/length-prefix';
 import { Backoff } from './backoff';
 import { FramedConnection, zeroConnectionCounters, type CloseReason, type ConnectionCounters } from './framed-connection';
-import { READ_BUFFER_BYTES } from './shared-read-buffer';
 
 const log = createDebug('nacbridge:link');
 
@@ -55,6 +54,8 @@ export interface LinkEvents {
 }
 
 export const DEFAULT_WRITE_STALL_MS = 30_000;
+/** Bytes of a link's read buffer: more than a frame (2 + 2048), so a read holds several. */
+const READ_BUFFER_BYTES = 64 * 1024;
 export const DEFAULT_MAX_QUEUED_BYTES = 1024 * 1024;
 
 /**
@@ -73,6 +74,7 @@ export class Link extends EventEmitter<LinkEvents> {
   private timer: TimerHandle | null = null;
   private connectTimer: TimerHandle | null = null;
   private upSince: number | null = null;
+  /** One reused read buffer per link (the socket's onread), instead of a Buffer per read. */
   private readonly readBuffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
   private readonly totals: LinkCounters = { ...zeroConnectionCounters(), connects: 0, connectFailures: 0, disconnects: 0, disconnectsBy: {} };
 

@@ -21,8 +21,6 @@ export interface NacOptions {
   /** For tests: profiles by name instead of hardware/modems, and a port opener. */
   profiles?: Record<string, ModemProfile>;
   open?: (path: string, options: OpenOptions) => Promise<SerialLine>;
-  /** For tests: false reads TCP terminals with 'data' events (TerminalListenerOptions). */
-  sharedReadBuffer?: boolean;
 }
 
 /**
@@ -47,7 +45,7 @@ export class Nac {
       const modem = new ModemLine({ name: line.name, path: line.port, ...serial, profile, clock, open: options.open });
       this.lines.push(new ModemLineAccess(modem, { address: line.address, dnis: line.dnis, framing: LINE_FRAMINGS[line.framing], clock }, this.relay));
     }
-    if (config.terminalListener) this.listener = new TerminalListener({ ...config.terminalListener, clock, sharedReadBuffer: options.sharedReadBuffer }, this.relay);
+    if (config.terminalListener) this.listener = new TerminalListener({ ...config.terminalListener, clock }, this.relay);
   }
 
   async start(): Promise<void> {
