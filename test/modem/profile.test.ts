@@ -40,7 +40,7 @@ describe('modem/profile: a line names a shipped profile, a profile file, or give
 
   it('R-MDM-4: a profile guard time below 1 s is a config warning; the shipped hayes profile has none', () => {
     assert.deepEqual(modemProfileWarnings(loadModemProfile('hayes')), []);
-    const config = nacConfigSchema.parse({ lines: [{ name: 'l1', port: '/dev/ttyUSB0', address: '0001', modem: { ...own, escapeGuardMs: 200 } }], hosts });
+    const config = nacConfigSchema.parse({ lines: [{ name: 'l1', port: 'tcp://127.0.0.1:4001', address: '0001', modem: { ...own, escapeGuardMs: 200 } }], hosts });
     const warnings = configWarnings(config);
     assert.equal(warnings.length, 1, warnings.join('\n'));
     assert.match(warnings[0], /^lines\.0\.modem \(usr-courier\): escapeGuardMs 200 is below 1000 ms/);
