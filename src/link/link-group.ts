@@ -4,7 +4,7 @@ import { systemClock, type Clock, type TimerHandle } from '../clock';
 import { NacbridgeError } from '../errors';
 import { DeadlineQueue, type DeadlineLinks } from '../lazy-timers';
 import { PendingTable } from './pending-table';
-import type { Link, LinkState } from './link';
+import type { GroupLink, LinkState } from './group-link';
 
 const log = createDebug('nacbridge:link-group');
 
@@ -39,7 +39,7 @@ export interface PendingKeys {
 
 export interface LinkGroupOptions {
   name: string;
-  links: Link[];
+  links: GroupLink[];
   keys: PendingKeys;
   /** R-CONN-1 opt-out for benches: fewer than two links, or two to one host, with a warning. */
   allowSingleLink?: boolean;
@@ -74,7 +74,7 @@ export type RequestDone = (error: RequestFailed | null, response: Buffer | null)
 interface Pending extends DeadlineLinks {
   key: string;
   request: Buffer;
-  link: Link | null;
+  link: GroupLink | null;
   /** Once sent: the link's connection and the frames received on it at that moment. */
   connectionAtSend: number;
   receivedAtSend: number;
@@ -97,11 +97,11 @@ interface Waiting {
 
 export interface LinkGroupEvents {
   /** A frame no pending request claimed, and why: counted, logged, handed to whoever listens. */
-  unmatched: [payload: Buffer, link: Link, why: string];
+  unmatched: [payload: Buffer, link: GroupLink, why: string];
   /** Every frame from any link, before matching (for traces). */
-  inbound: [payload: Buffer, link: Link];
+  inbound: [payload: Buffer, link: GroupLink];
   /** With the reason for 'down': how the connection ended or why the connect failed. */
-  'link-state': [link: Link, state: LinkState, reason?: string];
+  'link-state': [link: GroupLink, state: LinkState, reason?: string];
 }
 
 /**
@@ -112,7 +112,7 @@ export interface LinkGroupEvents {
  */
 export class LinkGroup extends EventEmitter<LinkGroupEvents> {
   readonly name: string;
-  readonly links: readonly Link[];
+  readonly links: readonly GroupLink[];
   /** Set when the group runs against R-CONN-1 because allowSingleLink said so. */
   readonly warning: string | null;
   readonly counters: LinkGroupCounters = {
@@ -128,9 +128,9 @@ export class LinkGroup extends EventEmitter<LinkGroupEvents> {
   private readonly pending = new PendingTable<Pending>();
   private readonly deadlines: DeadlineQueue<Pending>;
   /** Requests in flight per link, kept as counts: picking a link must not walk the pending table. */
-  private readonly load = new Map<Link, number>();
+  private readonly load = new Map<GroupLink, number>();
   private readonly silentLimit: number;
-  private readonly silent = new Map<Link, SilentStreak>();
+  private readonly silent = new Map<GroupLink, SilentStreak>();
   private waiting: Waiting[] = [];
   private nextIndex = 0;
   private closed = false;
@@ -164,7 +164,7 @@ export class LinkGroup extends EventEmitter<LinkGroupEvents> {
     for (const link of this.links) link.start();
   }
 
-  get upLinks(): Link[] {
+  get upLinks(): GroupLink[] {
     return this.links.filter((l) => l.isUp);
   }
 
@@ -172,7 +172,7 @@ export class LinkGroup extends EventEmitter<LinkGroupEvents> {
     return this.pending.size;
   }
 
-  private outstanding(link: Link): number {
+  private outstanding(link: GroupLink): number {
     return this.load.get(link) ?? 0;
   }
 
@@ -180,8 +180,8 @@ export class LinkGroup extends EventEmitter<LinkGroupEvents> {
    * An up link that is not backlogged (Link.isReady): fewest outstanding requests first, round
    * robin among equals.
    */
-  pickLink(): Link | null {
-    let best: Link | null = null;
+  pickLink(): GroupLink | null {
+    let best: GroupLink | null = null;
     let bestLoad = Infinity;
     for (let i = 0; i < this.links.length; i++) {
       const link = this.links[(this.nextIndex + i) % this.links.length];
@@ -246,7 +246,7 @@ export class LinkGroup extends EventEmitter<LinkGroupEvents> {
     this.waiting.push({ payload, pending: entry });
   }
 
-  private sent(entry: Pending, link: Link): void {
+  private sent(entry: Pending, link: GroupLink): void {
     entry.link = link;
     entry.connectionAtSend = link.connectionNumber;
     entry.receivedAtSend = link.framesReceived;
@@ -303,7 +303,7 @@ export class LinkGroup extends EventEmitter<LinkGroupEvents> {
     link.drop('unanswered');
   }
 
-  private onFrame(payload: Buffer, link: Link): void {
+  private onFrame(payload: Buffer, link: GroupLink): void {
     // Guarded: an emit with arguments allocates even when nobody listens (only traces do).
     if (this.listenerCount('inbound') > 0) this.emit('inbound', payload, link);
     const key = this.keys.response(payload);
@@ -323,7 +323,7 @@ export class LinkGroup extends EventEmitter<LinkGroupEvents> {
     entry.done(null, payload);
   }
 
-  private unmatched(payload: Buffer, link: Link, why: string): void {
+  private unmatched(payload: Buffer, link: GroupLink, why: string): void {
     this.counters.unmatched++;
     log('%s: unmatched frame on %s: %s', this.name, link.name, why);
     this.emit('unmatched', payload, link, why);

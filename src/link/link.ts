@@ -9,7 +9,9 @@ import { FramedConnection, zeroConnectionCounters, type CloseReason, type Connec
 
 const log = createDebug('nacbridge:link');
 
-export type LinkState = 'connecting' | 'up' | 'down' | 'closed';
+import type { GroupLink, GroupLinkEvents, LinkCounters, LinkState } from './group-link';
+
+export type { LinkState, LinkCounters } from './group-link';
 
 export interface LinkOptions {
   name: string;
@@ -38,20 +40,7 @@ export interface LinkOptions {
   random?: () => number;
 }
 
-export interface LinkCounters extends ConnectionCounters {
-  connects: number;
-  connectFailures: number;
-  disconnects: number;
-  /** The disconnects by how each connection ended. */
-  disconnectsBy: Partial<Record<CloseReason, number>>;
-}
-
-export interface LinkEvents {
-  state: [state: LinkState, reason?: CloseReason | string];
-  frame: [payload: Buffer, link: Link];
-  /** A backlog of queued bytes has drained: the link takes requests again. */
-  drain: [link: Link];
-}
+export type LinkEvents = GroupLinkEvents;
 
 export const DEFAULT_WRITE_STALL_MS = 30_000;
 /** Bytes of a link's read buffer: more than a frame (2 + 2048), so a read holds several. */
@@ -63,7 +52,7 @@ export const DEFAULT_MAX_QUEUED_BYTES = 1024 * 1024;
  * after any break it closes its socket and reconnects by itself with backoff. Counters add up
  * over every connection the link has had.
  */
-export class Link extends EventEmitter<LinkEvents> {
+export class Link extends EventEmitter<LinkEvents> implements GroupLink {
   readonly name: string;
   readonly options: Readonly<LinkOptions>;
   private readonly clock: Clock;

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { z } from 'zod';
 import { DEFAULT_DIAL_TAIL_HEX } from '../codec/dial-monitor';
 import { flagRepeats } from '../config/repeats';
+import { AllowList } from '../link/allow-list';
 import { checkLinkHosts } from '../link/link-group';
 import { modemProfileSchema, modemProfileWarnings, PROFILE_NAME, PROFILE_PATH } from '../modem/profile';
 
@@ -46,7 +47,23 @@ export const hostSchema = z
     nii: z.array(address).default([]),
     default: z.boolean().default(false),
     framing: z.enum(['binary2', 'ascii4']).default('binary2'),
-    links: z.array(z.object({ host: z.string().min(1), port: z.number().int().min(1).max(65535) }).strict()).min(1),
+    /** The NAC dials the host (R-CONN-7: terminals' and channels' way): one link each. */
+    links: z.array(z.object({ host: z.string().min(1), port: z.number().int().min(1).max(65535) }).strict()).default([]),
+    /**
+     * Or the host dials the NAC (R-CONN-7: for merchants the platform is the client): one link per
+     * port, each with the remote addresses that may connect (R-CONN-6).
+     */
+    listen: z
+      .array(
+        z
+          .object({
+            host: z.string().min(1).default('0.0.0.0'),
+            port: z.number().int().min(0).max(65535),
+            allow: z.array(z.string().min(1)).min(1, 'name the platform addresses that may connect (R-CONN-6)'),
+          })
+          .strict(),
+      )
+      .default([]),
     allowSingleLink: z.boolean().default(false),
     dialMonitor: z
       .object({
@@ -56,7 +73,10 @@ export const hostSchema = z
       .strict()
       .default({ enabled: true, tail: DEFAULT_DIAL_TAIL_HEX }),
     heartbeatSeconds: seconds.default(120),
-    /** ascii4 only (R-IDLE-2): on the terminal format only the server drops a silent client. */
+    /**
+     * Drop a silent host after this long: on ascii4 always (R-IDLE-2), on binary2 only when the NAC
+     * is the server (listen), since on the terminal format only the server drops a silent client.
+     */
     idleTimeoutSeconds: seconds.optional(),
     responseTimeoutSeconds: z.number().positive().default(60),
     reconnectMaxSeconds: z.number().positive().default(30),
@@ -114,13 +134,29 @@ export const nacConfigSchema = z
     if (defaults > 1) ctx.addIssue({ code: 'custom', path: ['hosts'], message: 'at most one host may be the default' });
     const niis = new Map<string, string>();
     config.hosts.forEach((host, i) => {
-      try {
-        checkLinkHosts(
-          host.links.map((l) => l.host),
-          host.allowSingleLink,
-        );
-      } catch (e) {
-        ctx.addIssue({ code: 'custom', path: ['hosts', i, 'links'], message: (e as Error).message });
+      if ((host.links.length > 0) === (host.listen.length > 0)) {
+        ctx.addIssue({ code: 'custom', path: ['hosts', i], message: 'needs exactly one of links (the NAC dials the host) or listen (the host dials the NAC)' });
+      } else if (host.listen.length > 0) {
+        // As the server the NAC keeps one socket per port (R-CONN-6); the platform keeps two connections (R-CONN-1).
+        if (host.listen.length < 2 && !host.allowSingleLink) {
+          ctx.addIssue({ code: 'custom', path: ['hosts', i, 'listen'], message: 'one port: the platform keeps two connections (R-CONN-1), so listen on two, or set allowSingleLink' });
+        }
+        host.listen.forEach((spec, j) => {
+          try {
+            new AllowList(spec.allow);
+          } catch (e) {
+            ctx.addIssue({ code: 'custom', path: ['hosts', i, 'listen', j, 'allow'], message: (e as Error).message });
+          }
+        });
+      } else {
+        try {
+          checkLinkHosts(
+            host.links.map((l) => l.host),
+            host.allowSingleLink,
+          );
+        } catch (e) {
+          ctx.addIssue({ code: 'custom', path: ['hosts', i, 'links'], message: (e as Error).message });
+        }
       }
       host.nii.forEach((nii, j) => {
         const owner = niis.get(nii);
@@ -146,7 +182,7 @@ export function configWarnings(config: NacConfig, exists: (path: string) => bool
       out.push(`lines.${i}.port: ${line.port} does not exist on this machine (a USB modem not plugged in?); nacbridge run keeps trying to open it`);
     }
   });
-  for (const host of config.hosts) {
+  for (const host of config.hosts.filter((h) => h.links.length > 0)) {
     const warning = checkLinkHosts(
       host.links.map((l) => l.host),
       host.allowSingleLink,
@@ -154,7 +190,7 @@ export function configWarnings(config: NacConfig, exists: (path: string) => bool
     if (warning) out.push(`hosts ${host.name}: ${warning}`);
   }
   for (const host of config.hosts) {
-    if (host.framing === 'binary2' && host.idleTimeoutSeconds !== undefined) {
+    if (host.framing === 'binary2' && host.links.length > 0 && host.idleTimeoutSeconds !== undefined) {
       out.push(`hosts ${host.name}: idleTimeoutSeconds has no effect with binary2 framing: on the terminal format only the platform drops a silent client (R-IDLE-1); the NAC sends keep-alives every heartbeatSeconds`);
     }
   }

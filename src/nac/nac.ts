@@ -8,6 +8,7 @@ import type { LineFramingFactory } from '../access/line-framing';
 import { ModemLineAccess } from '../access/modem-line-access';
 import { TerminalListener } from '../access/tcp-terminals';
 import type { NacConfig } from './config';
+import { ListeningLink } from '../link/listening-link';
 import { Relay } from './relay';
 import { buildHost } from './wiring';
 
@@ -50,6 +51,8 @@ export class Nac {
 
   async start(): Promise<void> {
     this.relay.start();
+    // A host that dials the NAC (R-CONN-7): its ports must be bound, or the NAC does not start.
+    await Promise.all([...this.relay.hosts.values()].flatMap((h) => h.group.links.filter((l): l is ListeningLink => l instanceof ListeningLink).map((l) => l.listen())));
     for (const l of this.lines) l.line.start();
     await this.listener?.start();
     log('NAC started: %d line(s), %d host(s)%s', this.config.lines.length, this.config.hosts.length, this.listener ? `, terminals on port ${this.listener.boundPort}` : '');

@@ -70,7 +70,7 @@ describe('access/tcp-terminals: TCP terminals through the NAC terminal listener'
     const opened = await openTerminals(3);
     const requests = opened.map((_, i) => echoTest(i + 1, `TERM000${i}`, `00010${i}`));
     // Cut inside the length prefix, the TPDU and the message: each piece a read of its own, every
-    // terminal's next piece read after the others' pieces have been through the shared buffer.
+    // terminal's next piece read after the others' pieces.
     const cuts = [1, 4, 21];
     for (let piece = 0; piece <= cuts.length; piece++) {
       for (const [i, t] of opened.entries()) {
@@ -90,8 +90,7 @@ describe('access/tcp-terminals: TCP terminals through the NAC terminal listener'
 
   it('R-FRAME-1: whole frames written by every terminal at once each come back as their own answer', async () => {
     const opened = await openTerminals(8);
-    // Read one after another into the same buffer before any answer is back: a frame or a chunk
-    // kept as a view of that buffer, not copied, would carry the last terminal's bytes.
+    // All written before any answer is back: each terminal must still get its own answer.
     for (let round = 0; round < 20; round++) {
       const requests = opened.map((_, i) => echoTest(i + 1, `TERM000${i}`, String(200000 + round * 10 + i)));
       opened.forEach((t, i) => t.socket.write(encodeLengthPrefixed(binary2, requests[i])));

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import type { Link } from '../../src/link/link';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { get } from 'node:http';
 import { connect, type Socket } from 'node:net';
@@ -348,7 +349,7 @@ describe('NAC observability: /metrics, /status, --trace, graceful drain', functi
     const bench = await deafAndLiveNac({ writeStallSeconds: 30, maxQueuedBytes: 32 * 1024 });
     try {
       const [deafLink] = bench.group.links;
-      fillBacklog(deafLink, 32 * 1024); // what the hung platform left unread
+      fillBacklog(deafLink as Link, 32 * 1024); // what the hung platform left unread
       for (const stan of ['000001', '000002']) {
         bench.send(stan);
         await until(() => bench.responses.length === Number(stan), `answer to STAN ${stan}`);

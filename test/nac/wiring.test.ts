@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { ManualClock } from '../../src/clock';
 import { configWarnings, nacConfigSchema } from '../../src/nac/config';
+import type { Link } from '../../src/link/link';
 import { buildHost } from '../../src/nac/wiring';
 
 const links = [{ host: '10.0.0.1', port: 1 }, { host: '10.0.0.2', port: 1 }];
@@ -20,7 +21,7 @@ describe('nac/wiring: config becomes links once, with every default and unit set
     const byDefault = buildHost(nacConfigSchema.parse({ hosts: [{ name: 'chan', default: true, framing: 'ascii4', links }] }).hosts[0], clock);
     const set = buildHost(nacConfigSchema.parse({ hosts: [{ name: 'chan', default: true, framing: 'ascii4', heartbeatSeconds: 30, idleTimeoutSeconds: 45, links }] }).hosts[0], clock);
     const terminal = buildHost(nacConfigSchema.parse({ hosts: [{ name: 'cups', default: true, links }] }).hosts[0], clock);
-    const timings = (h: ReturnType<typeof buildHost>) => h.group.links.map((l) => [l.options.heartbeatMs, l.options.idleTimeoutMs]);
+    const timings = (h: ReturnType<typeof buildHost>) => h.group.links.map((l) => [(l as Link).options.heartbeatMs, (l as Link).options.idleTimeoutMs]);
     assert.deepEqual(timings(byDefault), [[120_000, 180_000], [120_000, 180_000]]);
     assert.deepEqual(timings(set), [[30_000, 45_000], [30_000, 45_000]]);
     assert.deepEqual(timings(terminal), [[120_000, 0], [120_000, 0]]);

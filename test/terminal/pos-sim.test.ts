@@ -4,7 +4,7 @@ import { runPos, parseScript } from '../../tools/pos-sim/runner';
 import { PlatformSimulator } from '../../tools/platform-sim/simulator';
 import { CARD, TMK, platformConfig } from '../support/platform';
 
-describe('sim pos: the POS simulator straight to the platform simulator (binary2 over TCP)', function () {
+describe('sim pos as a channel/agent: straight to the platform simulator as its client (binary2 over TCP)', function () {
   this.timeout(10_000);
   let sim: PlatformSimulator;
   afterEach(async () => {
@@ -28,6 +28,21 @@ describe('sim pos: the POS simulator straight to the platform simulator (binary2
       parseScript(script),
     );
   }
+
+  it('R-CONN-7: an agent connects straight to the platform as a client: it signs on and its sale is approved, no NAC between', async () => {
+    sim = new PlatformSimulator(platformConfig({}));
+    await sim.start();
+    const results = await run('signon,sale:100');
+    assert.deepEqual(
+      results.map((r) => [r.step, r.responseCode]),
+      [
+        ['sign-on', '00'],
+        ['sale 100', '00'],
+      ],
+    );
+    assert.equal(sim.journal.entries.length, 2, 'both requests reached the platform itself');
+    assert.equal(sim.journal.entries[0].dialMonitor, null, 'no NAC put a dial-monitor block in');
+  });
 
   it('R-MSG-8: a sale answered with another STAN is not taken for approved: the POS reverses it with its own STAN', async () => {
     sim = new PlatformSimulator(platformConfig({ faults: [{ mti: '0200', action: 'wrong-stan', times: 1 }] }));
