@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import createDebug from 'debug';
-import { systemClock, type Clock, type TimerHandle } from '../clock';
+import { systemClock, type Clock } from '../clock';
 import { NacbridgeError } from '../errors';
 import { DeadlineQueue, type DeadlineLinks } from '../lazy-timers';
 import { PendingTable } from './pending-table';
@@ -8,10 +8,14 @@ import type { GroupLink, LinkState } from './group-link';
 
 const log = createDebug('nacbridge:link-group');
 
-/** How a request ended, when it did not get its answer. */
-export type FailureReason = 'timeout' | 'no-link' | 'duplicate' | 'closed' | 'unkeyed' | 'abandoned';
-
-const noTimer: TimerHandle = { cancel: () => undefined };
+/**
+ * How a request ended, when it did not get its answer: timeout (sent, no answer by its deadline);
+ * expired (its deadline passed before a link could take it: never sent); duplicate (another
+ * request with its key in flight); cancelled (waiting for a link when a reversal of it came:
+ * never sent); superseded (in flight when a reversal of it came); closed; unkeyed; abandoned
+ * (whoever sent it can no longer take the answer).
+ */
+export type FailureReason = 'timeout' | 'expired' | 'duplicate' | 'cancelled' | 'superseded' | 'closed' | 'unkeyed' | 'abandoned';
 
 export class RequestFailed extends NacbridgeError {
   readonly reason: FailureReason;
@@ -35,6 +39,11 @@ export interface PendingKeys {
    * requests apart need not say.
    */
   mismatch?(request: Buffer, response: Buffer): string | null;
+  /**
+   * Whether `request`, keyed like `held` (waiting or in flight), replaces it rather than being a
+   * duplicate: a reversal from a terminal that gave up on `held`. Without it, same key = duplicate.
+   */
+  supersedes?(request: Buffer, held: Buffer): boolean;
 }
 
 export interface LinkGroupOptions {
@@ -43,10 +52,11 @@ export interface LinkGroupOptions {
   keys: PendingKeys;
   /** R-CONN-1 opt-out for benches: fewer than two links, or two to one host, with a warning. */
   allowSingleLink?: boolean;
-  /** How long a sent request waits for its answer (default 60 s). */
+  /**
+   * A request's deadline, counted from when it is submitted (default 60 s): waiting for a link
+   * counts against it, and a request whose deadline passes before it could be sent never is.
+   */
   responseTimeoutMs?: number;
-  /** How long a request waits for some link to be up (default 10 s). */
-  linkWaitMs?: number;
   /**
    * Drop and reconnect a link after this many of its requests in a row timed out with nothing at
    * all received on it since they left (default 3; 0 = never).
@@ -61,7 +71,8 @@ export interface LinkGroupCounters {
   answered: number;
   /**
    * Requests that ended without an answer, by reason: timeout and closed after sending;
-   * duplicate, unkeyed and no-link before anything was sent; abandoned by whoever sent it.
+   * duplicate, unkeyed, expired and cancelled before anything was sent; superseded by a
+   * reversal; abandoned by whoever sent it.
    */
   failed: Record<FailureReason, number>;
   /** Responses that matched no pending request. */
@@ -79,8 +90,6 @@ interface Pending extends DeadlineLinks {
   connectionAtSend: number;
   receivedAtSend: number;
   done: RequestDone;
-  /** While it waits for a link to come up; once sent, the response deadline is in `deadlines`. */
-  linkWait: TimerHandle;
 }
 
 /** Timeouts in a row on one connection of a link with nothing received between them. */
@@ -118,13 +127,12 @@ export class LinkGroup extends EventEmitter<LinkGroupEvents> {
   readonly counters: LinkGroupCounters = {
     sent: 0,
     answered: 0,
-    failed: { timeout: 0, 'no-link': 0, duplicate: 0, closed: 0, unkeyed: 0, abandoned: 0 },
+    failed: { timeout: 0, expired: 0, duplicate: 0, cancelled: 0, superseded: 0, closed: 0, unkeyed: 0, abandoned: 0 },
     unmatched: 0,
   };
   private readonly keys: PendingKeys;
   private readonly clock: Clock;
   private readonly responseTimeoutMs: number;
-  private readonly linkWaitMs: number;
   private readonly pending = new PendingTable<Pending>();
   private readonly deadlines: DeadlineQueue<Pending>;
   /** Requests in flight per link, kept as counts: picking a link must not walk the pending table. */
@@ -144,9 +152,13 @@ export class LinkGroup extends EventEmitter<LinkGroupEvents> {
     this.keys = options.keys;
     this.clock = options.clock ?? systemClock;
     this.responseTimeoutMs = options.responseTimeoutMs ?? 60_000;
-    this.linkWaitMs = options.linkWaitMs ?? 10_000;
     this.silentLimit = options.reconnectAfterSilentTimeouts ?? 3;
     this.deadlines = new DeadlineQueue(this.clock, this.responseTimeoutMs, (entry) => {
+      if (entry.link === null) {
+        // Never sent, and never will be: its terminal has stopped waiting for the answer.
+        this.settle(entry, this.fail('expired', `its ${this.responseTimeoutMs} ms deadline passed before a link of ${this.name} could take it: never sent`, { key: entry.key }));
+        return;
+      }
       this.settle(entry, this.fail('timeout', `no response within ${this.responseTimeoutMs} ms`, { key: entry.key }));
       this.noteTimeout(entry);
     });
@@ -218,8 +230,15 @@ export class LinkGroup extends EventEmitter<LinkGroupEvents> {
     if (this.closed) return done(this.fail('closed', `link group ${this.name} is closed`), null);
     const key = this.keys.request(payload);
     if (key === null) return done(this.fail('unkeyed', 'request has no key to match its response by'), null);
-    if (this.pending.has(key)) {
-      return done(this.fail('duplicate', `a request with key ${key} is already in flight`, { key }), null);
+    const held = this.pending.get(key);
+    if (held !== undefined) {
+      if (!this.keys.supersedes?.(payload, held.request)) {
+        return done(this.fail('duplicate', `a request with key ${key} is already in flight`, { key }), null);
+      }
+      // A reversal from a terminal that gave up on the request it holds: that one is never sent
+      // if it has not been, and its answer is no longer anyone's if it has (unmatched if it comes).
+      if (held.link === null) this.settle(held, this.fail('cancelled', `a reversal came while it waited for a link: never sent`, { key }));
+      else this.settle(held, this.fail('superseded', `a reversal came while it was in flight`, { key }));
     }
     const entry: Pending = {
       key,
@@ -228,7 +247,6 @@ export class LinkGroup extends EventEmitter<LinkGroupEvents> {
       connectionAtSend: 0,
       receivedAtSend: 0,
       done,
-      linkWait: noTimer,
       expiresAt: 0,
       older: null,
       newer: null,
@@ -238,11 +256,10 @@ export class LinkGroup extends EventEmitter<LinkGroupEvents> {
     // Sent before it is recorded: a send that throws (a frame over the maximum) leaves nothing behind.
     const sentNow = link !== null && link.send(payload);
     this.pending.set(key, entry);
+    // The deadline runs from now, sent or not: waiting for a link counts against it.
+    this.deadlines.add(entry);
     if (sentNow) return this.sent(entry, link);
     // No link up, or every up link backlogged: wait for one, up to the deadline.
-    entry.linkWait = this.clock.setTimeout(() => {
-      this.settle(entry, this.fail('no-link', `no link of ${this.name} was up and able to take it within ${this.linkWaitMs} ms`, { key }));
-    }, this.linkWaitMs);
     this.waiting.push({ payload, pending: entry });
   }
 
@@ -252,8 +269,6 @@ export class LinkGroup extends EventEmitter<LinkGroupEvents> {
     entry.receivedAtSend = link.framesReceived;
     this.load.set(link, this.outstanding(link) + 1);
     this.counters.sent++;
-    entry.linkWait.cancel();
-    this.deadlines.add(entry);
   }
 
   /**
@@ -342,7 +357,6 @@ export class LinkGroup extends EventEmitter<LinkGroupEvents> {
 
   private forget(entry: Pending): void {
     this.pending.delete(entry.key);
-    entry.linkWait.cancel();
     this.deadlines.remove(entry);
     // Never sent: it is still on the list of requests waiting for a link.
     if (entry.link === null) this.waiting = this.waiting.filter((w) => w.pending !== entry);

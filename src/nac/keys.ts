@@ -92,8 +92,21 @@ function answerMismatch(request: Buffer, response: Buffer): string | null {
   return null;
 }
 
+/**
+ * A reversal (0400, 0420 and their repeats) replaces what its line holds: a terminal that sends
+ * one has given up on the request in question (it timed out and reverses it, R-MSG-8), so that
+ * request must not be sent late, nor the reversal refused as a duplicate.
+ */
+function isReversal(request: Buffer): boolean {
+  const at = messageOffset(request);
+  if (at < 0) return false;
+  const mti = mtiAt(request, at);
+  return mti >> 8 === 0x04 && ((mti & 0xf0) === 0x00 || (mti & 0xf0) === 0x20);
+}
+
 export const nacKeys: PendingKeys = {
   request: (p) => addressAt(p, TPDU_ORIGINATOR),
   response: (p) => addressAt(p, TPDU_DESTINATION),
   mismatch: answerMismatch,
+  supersedes: (request) => isReversal(request),
 };

@@ -18,8 +18,11 @@ const log = createDebug('nacbridge:nac');
 
 export type { TerminalSession } from '../access/session';
 
-/** Why a relayed request got no response to its terminal. */
-export type DropReason = 'duplicate' | 'no-link' | 'timeout' | 'closed' | 'line-gone' | 'bad-response';
+/**
+ * Why a relayed request got no response to its terminal: as the link group says (timeout, expired,
+ * duplicate, cancelled, superseded, closed), line-gone (its terminal hung up), or bad-response.
+ */
+export type DropReason = 'duplicate' | 'expired' | 'cancelled' | 'superseded' | 'timeout' | 'closed' | 'line-gone' | 'bad-response';
 /** Why a terminal's frame was never relayed. */
 export type RejectReason = 'bad-frame' | 'no-route';
 

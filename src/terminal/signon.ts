@@ -216,7 +216,7 @@ async function openPlatform(config: SignonConfig, clock: Clock, closers: (() => 
   if ('links' in p) {
     const codec = new MessageCodec(unionpayPos);
     const links = p.links.map((l, i) => new Link({ name: `platform-${i + 1}`, host: l.host, port: l.port, framing: p.framing, clock }));
-    const group = new LinkGroup({ name: 'platform', links, keys: terminalRoleKeys(codec), allowSingleLink: p.allowSingleLink, responseTimeoutMs: timeout, linkWaitMs: 10_000, clock });
+    const group = new LinkGroup({ name: 'platform', links, keys: terminalRoleKeys(codec), allowSingleLink: p.allowSingleLink, responseTimeoutMs: timeout, clock });
     group.start();
     closers.push(() => group.close());
     return group;

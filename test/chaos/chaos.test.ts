@@ -109,10 +109,10 @@ describe('chaos: the NAC under random faults (bounded)', function () {
     const group = [...bench.nac.relay.hosts.values()][0].group.counters;
     assert.ok(relay.requests > 20, `load was applied (seed ${seed})`);
     // Every relayed request ended one way, counted: answered to the terminal, or dropped with a reason
-    // (timeout, line-gone, duplicate, no-link...). None vanished.
+    // (timeout, line-gone, duplicate, expired...). None vanished.
     assert.equal(relay.responses + dropped, relay.requests, `seed ${seed}: ${JSON.stringify(relay)}`);
     // The link group's own books: every request the relay handed it ended there once, answered or
-    // failed with a reason (timeout, abandoned at a hang-up, duplicate, no-link); none was closed.
+    // failed with a reason (timeout, abandoned at a hang-up, duplicate, expired); none was closed.
     const failed = Object.values(group.failed).reduce((a, b) => a + b, 0);
     assert.equal(group.failed.closed, 0);
     assert.equal(group.answered + failed, relay.requests, `seed ${seed}: ${JSON.stringify(group)}`);

@@ -23,14 +23,14 @@ describe('link group: two links acting as one', () => {
   let group: LinkGroup;
 
   /** Two ports of one simulated platform; each connection by port. */
-  async function setUp(responseTimeoutMs = 60_000, linkWaitMs = 10_000): Promise<void> {
+  async function setUp(responseTimeoutMs = 60_000): Promise<void> {
     clock = new ManualClock();
     server = await twoPortServer('platform', clock);
     const links = server.ports.map(
       (port, i) => new Link({ name: `link${i + 1}`, host: '127.0.0.1', port, framing: 'binary2', clock, random: () => 0.5 }),
     );
     // Both links go to 127.0.0.1: a loopback bench is the allowSingleLink case of R-CONN-1.
-    group = new LinkGroup({ name: 'cups', links, keys, clock, responseTimeoutMs, linkWaitMs, allowSingleLink: true });
+    group = new LinkGroup({ name: 'cups', links, keys, clock, responseTimeoutMs, allowSingleLink: true });
     group.start();
     await until(() => group.upLinks.length === 2 && server.connections.every((c) => c !== null), 'both links up');
   }
@@ -107,19 +107,22 @@ describe('link group: two links acting as one', () => {
     assert.equal(group.counters.unmatched, 1);
   });
 
-  it('with no link up a request waits for one, up to the deadline, then fails with a reason', async () => {
-    await setUp(60_000, 5_000);
+  it('with no link up a request waits for one up to its own deadline, then expires, never sent', async () => {
+    await setUp(5_000);
     for (const c of server.connections) c?.close();
     await until(() => group.upLinks.length === 0, 'links down');
     await server.close();
     const waitsInVain = group.request(request(1));
-    clock.advance(5_000);
-    await assert.rejects(waitsInVain, (e: RequestFailed) => e.reason === 'no-link');
-    assert.equal(group.counters.failed['no-link'], 1);
+    clock.advance(4_999);
+    assert.equal(group.counters.failed.expired, 0, 'still waiting within its deadline');
+    clock.advance(1);
+    await assert.rejects(waitsInVain, (e: RequestFailed) => e.reason === 'expired' && /never sent/.test(e.message));
+    assert.equal(group.counters.failed.expired, 1);
+    assert.equal(group.counters.sent, 0);
   });
 
   it('a request waiting for a link is sent as soon as one comes up', async () => {
-    await setUp(60_000, 5_000);
+    await setUp(60_000);
     const ports = server.ports;
     for (const c of server.connections) c?.close();
     await until(() => group.upLinks.length === 0, 'links down');
@@ -196,7 +199,7 @@ describe('link group: a host that stops reading', () => {
     links = ports.map(
       (port, i) => new Link({ name: `link${i + 1}`, host: '127.0.0.1', port, framing: 'binary2', clock, random: () => 0.5, heartbeatMs: 0, writeStallMs: 0, maxQueuedBytes: BACKLOG }),
     );
-    group = new LinkGroup({ name: 'cups', links, keys, clock, linkWaitMs: 5_000, allowSingleLink: true });
+    group = new LinkGroup({ name: 'cups', links, keys, clock, allowSingleLink: true });
     group.start();
     await until(() => group.upLinks.length === 2, 'both links up');
   });
@@ -227,13 +230,28 @@ describe('link group: a host that stops reading', () => {
     await assert.rejects(answer, (e: RequestFailed) => e.reason === 'closed');
   });
 
-  it('with every link backlogged until the link wait ends, the request fails as no-link', async () => {
+  it('with every link backlogged until its deadline, the request expires, never sent', async () => {
     for (const link of links) fillBacklog(link, BACKLOG);
     const answer = group.request(request(6));
-    clock.advance(5_000);
-    await assert.rejects(answer, (e: RequestFailed) => e.reason === 'no-link' && /able to take it/.test(e.message));
-    assert.equal(group.counters.failed['no-link'], 1);
+    clock.advance(60_000);
+    await assert.rejects(answer, (e: RequestFailed) => e.reason === 'expired' && /never sent/.test(e.message));
+    assert.equal(group.counters.failed.expired, 1);
     assert.equal(group.counters.sent, 0);
+  });
+
+  it('time spent waiting for a link counts against the deadline: sent 40 s into its 60 s, it times out 20 s later', async () => {
+    for (const link of links) fillBacklog(link, BACKLOG);
+    const answer = group.request(request(7));
+    clock.advance(40_000);
+    hosts[1].listen();
+    await until(() => group.counters.sent === 1, 'sent once a link drained');
+    let settled = false;
+    void answer.catch(() => undefined).finally(() => (settled = true));
+    clock.advance(19_999);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(settled, false, 'still within the deadline it has had since it was submitted');
+    clock.advance(1);
+    await assert.rejects(answer, (e: RequestFailed) => e.reason === 'timeout');
   });
 
   it('requests that time out with nothing received on either link drop both (unanswered), each after its third', async () => {
