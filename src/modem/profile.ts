@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
+import { ms, positiveMs, positiveSeconds } from '../config/durations';
 import { listProfiles, profileFile } from '../config/hardware';
 import { ConfigError, loadConfigFile } from '../config/load';
 
@@ -31,7 +32,7 @@ export const modemProfileSchema = z
      * Wait this long after caller ID before ATA: chipsets print on-hook NO CARRIER / CIDM around
      * the burst (R-MDM-3), and one arriving after ATA would read as ATA's failure.
      */
-    answerDelayMs: z.number().int().nonnegative().default(200),
+    answerDelayMs: ms.default(200),
     /**
      * R-MDM-4: drop DTR (&D2), falling back at once to the escape sequence then ATH when the port
      * cannot set DTR; or the escape sequence alone where there are no control lines.
@@ -39,18 +40,18 @@ export const modemProfileSchema = z
     hangup: z.enum(['dtr', 'escape']),
     controlLines: z.boolean(),
     connectPattern: z.string().default('^CONNECT'),
-    commandTimeoutSeconds: z.number().positive().default(3),
-    answerTimeoutSeconds: z.number().positive().default(45),
-    healthProbeSeconds: z.number().positive().default(60),
+    commandTimeoutSeconds: positiveSeconds.default(3),
+    answerTimeoutSeconds: positiveSeconds.default(45),
+    healthProbeSeconds: positiveSeconds.default(60),
     /** No RING for this long while ringing: the caller gave up. */
-    ringTimeoutSeconds: z.number().positive().default(8),
+    ringTimeoutSeconds: positiveSeconds.default(8),
     /** Hang up after this long without traffic on a connected call (default 60). */
-    inactivitySeconds: z.number().positive().default(60),
+    inactivitySeconds: positiveSeconds.default(60),
     /** Silence before and after `+++` (the modem's S12); below 1000 ms is a config warning. */
-    escapeGuardMs: z.number().int().nonnegative().default(1000),
+    escapeGuardMs: ms.default(1000),
     /** How long DTR stays low for a hang-up. */
-    dtrDropMs: z.number().int().positive().default(500),
-    dcdPollMs: z.number().int().positive().default(500),
+    dtrDropMs: positiveMs.default(500),
+    dcdPollMs: positiveMs.default(500),
   })
   .strict();
 

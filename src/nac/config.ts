@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { z } from 'zod';
+import { positiveSeconds, seconds } from '../config/durations';
 import { DEFAULT_DIAL_TAIL_HEX } from '../codec/dial-monitor';
 import { flagRepeats } from '../config/repeats';
 import { AllowList } from '../link/allow-list';
@@ -17,7 +18,6 @@ import { modemProfileSchema, modemProfileWarnings, PROFILE_NAME, PROFILE_PATH } 
  *  "terminalListener":{"host":"0.0.0.0","port":7000,"allow":["192.168.1.0/24"]}}
  */
 const address = z.string().regex(/^[0-9A-Fa-f]{4}$/, 'must be 4 hex digits').transform((s) => s.toUpperCase());
-const seconds = z.number().nonnegative('must be 0 or more seconds');
 
 export const lineSchema = z
   .object({
@@ -78,8 +78,8 @@ export const hostSchema = z
      * is the server (listen), since on the terminal format only the server drops a silent client.
      */
     idleTimeoutSeconds: seconds.optional(),
-    responseTimeoutSeconds: z.number().positive().default(60),
-    reconnectMaxSeconds: z.number().positive().default(30),
+    responseTimeoutSeconds: positiveSeconds.default(60),
+    reconnectMaxSeconds: positiveSeconds.default(30),
     /** A link whose host has taken none of the bytes queued for it for this long is dropped and reconnected; 0 = never. */
     writeStallSeconds: seconds.default(30),
     /** A link is reconnected after this many requests in a row timed out with nothing received on it; 0 = never. */
@@ -108,7 +108,7 @@ export const nacConfigSchema = z
     /** HTTP endpoint with /metrics (Prometheus) and /status (JSON). */
     status: z.object({ host: z.string().min(1), port: z.number().int().min(0).max(65535) }).strict().optional(),
     /** SIGTERM lets relayed requests finish for this long before hanging up and closing. */
-    shutdownSeconds: z.number().nonnegative().default(10),
+    shutdownSeconds: seconds.default(10),
   })
   .strict()
   .superRefine((config, ctx) => {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { positiveMs } from '../config/durations';
 import { listProfiles, profileFile } from '../config/hardware';
 import { ConfigError, loadConfigFile } from '../config/load';
 
@@ -40,8 +41,8 @@ export const pinPadProfileSchema = z
     /** MAC algorithms the device computes (a sale needs the platform's). */
     macAlgorithms: z.array(z.enum(['unionpay-ecb', 'x9.9', 'x9.19'])).default([]),
     /** How long the cardholder may take to type a PIN. */
-    pinEntryTimeoutMs: z.number().int().positive().default(60_000),
-    timeoutMs: z.number().int().positive().default(1000),
+    pinEntryTimeoutMs: positiveMs.default(60_000),
+    timeoutMs: positiveMs.default(1000),
     retries: z.number().int().min(0).default(3),
   })
   .strict();

@@ -1,5 +1,6 @@
 import { connect, type Socket } from 'node:net';
 import { z } from 'zod';
+import { positiveSeconds } from '../config/durations';
 import { systemClock, type Clock } from '../clock';
 import { tpduFromHex } from '../codec/tpdu';
 import { readCheckValues, type KeyLoadResult, type SlotMap } from '../crypto/key-loading';
@@ -65,7 +66,7 @@ export const signonConfigSchema = z
     ]),
     /** For --then-sale: the card, and where its PIN comes from (never the command line). */
     card: z.object({ pan: z.string().regex(/^\d{13,19}$/, 'must be 13 to 19 digits'), pinEnv: z.string().min(1) }).strict().optional(),
-    responseTimeoutSeconds: z.number().positive().default(30),
+    responseTimeoutSeconds: positiveSeconds.default(30),
   })
   .strict()
   .superRefine((c, ctx) => {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { seconds } from '../../src/config/durations';
 import { DEFAULT_DIAL_TAIL_HEX } from '../../src/codec/dial-monitor';
 import { flagRepeats } from '../../src/config/repeats';
 
@@ -16,7 +17,6 @@ const hex = (bytes: number[], what: string) =>
   z
     .string()
     .regex(new RegExp(`^(?:${bytes.map((b) => `[0-9A-Fa-f]{${b * 2}}`).join('|')})$`), `${what} must be ${bytes.map((b) => b * 2).join(' or ')} hex digits`);
-const seconds = z.number().nonnegative('must be 0 or more seconds');
 
 export const faultSchema = z.object({
   /** Which requests: any of these that are given must match. */
