@@ -100,10 +100,15 @@ export function registerNacCommands(program: Command): void {
       );
       const signal = await stopSignal();
       log(`nacbridge NAC stopping (${signal}): no new calls, in-flight requests get ${config.shutdownSeconds} s`);
-      const left = await nac.drain(config.shutdownSeconds * 1000);
+      const drained = await nac.drain(config.shutdownSeconds * 1000);
       await status?.close();
       await trace?.close();
-      log(`relay: ${JSON.stringify(nac.relay.counters)}${left > 0 ? `; ${left} request(s) still in flight at the deadline` : ''}`);
+      log(
+        `drain: ${drained.inFlightAtStart} request(s) in flight at ${signal}; ${drained.answered} answered, ` +
+          `${drained.refused} refused as shutting down (not relayed), ${drained.dropped} dropped without an answer` +
+          (drained.leftAtDeadline > 0 ? ` (${drained.leftAtDeadline} still in flight at the ${config.shutdownSeconds} s deadline)` : ''),
+      );
+      log(`relay: ${JSON.stringify(nac.relay.counters)}`);
       // Every call hung up, or said not to be: a modem left off-hook blocks its line until someone looks.
       const leftUp = nac.lines.filter((l) => l.line.shutdownOutcome === 'not-hung-up');
       for (const { line } of nac.lines) {

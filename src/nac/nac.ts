@@ -9,7 +9,7 @@ import { ModemLineAccess } from '../access/modem-line-access';
 import { TerminalListener } from '../access/tcp-terminals';
 import type { NacConfig } from './config';
 import { ListeningLink } from '../link/listening-link';
-import { Relay } from './relay';
+import { Relay, type RelayCounters } from './relay';
 import { buildHost } from './wiring';
 
 const log = createDebug('nacbridge:nac');
@@ -22,6 +22,25 @@ export interface NacOptions {
   /** For tests: profiles by name instead of hardware/modems, and a port opener. */
   profiles?: Record<string, ModemProfile>;
   open?: (path: string, options: OpenOptions) => Promise<SerialLine>;
+}
+
+/** What became of the requests a drain saw (DrainSummary from Nac.drain). */
+export interface DrainSummary {
+  /** Requests in flight when the drain began. */
+  inFlightAtStart: number;
+  /** Answers delivered to terminals during the drain. */
+  answered: number;
+  /** Requests that came during the drain and were not relayed (shutting-down). */
+  refused: number;
+  /** Requests that ended without an answer during the drain: timed out, or dropped at the close. */
+  dropped: number;
+  /** Requests still in flight at the deadline (dropped by the close, part of `dropped`). */
+  leftAtDeadline: number;
+}
+
+function snapshot(c: RelayCounters): { responses: number; refused: number; dropped: number } {
+  const dropped = Object.values(c.dropped).reduce((sum: number, n) => sum + (n ?? 0), 0);
+  return { responses: c.responses, refused: c.rejected['shutting-down'] ?? 0, dropped };
 }
 
 /**
@@ -59,19 +78,30 @@ export class Nac {
   }
 
   /**
-   * Graceful stop (SIGTERM): answer no new calls and accept no new terminal connections, let
-   * relayed requests finish up to the deadline, then hang up every line and close the links.
-   * Resolves with what was still in flight.
+   * Graceful stop (SIGTERM): answer no new calls, accept no new terminal connections and relay
+   * no new request (each refused and counted), let what is in flight get its answer up to the
+   * deadline, then hang up every line, close the terminals and the links. Says what became of
+   * every request that came in during the drain and of those in flight when it began.
    */
-  async drain(deadlineMs: number): Promise<number> {
+  async drain(deadlineMs: number): Promise<DrainSummary> {
+    const start = snapshot(this.relay.counters);
+    const inFlightAtStart = this.relay.inFlight;
+    this.relay.stopTaking();
     for (const l of this.lines) l.line.stopAnswering();
     this.listener?.stopAccepting();
     const until = this.clock.now() + deadlineMs;
     while (this.relay.inFlight > 0 && this.clock.now() < until) await new Promise<void>((resolve) => this.clock.setTimeout(resolve, 20));
-    const left = this.relay.inFlight;
-    if (left > 0) log('drain: %d request(s) still in flight at the deadline', left);
+    const leftAtDeadline = this.relay.inFlight;
+    if (leftAtDeadline > 0) log('drain: %d request(s) still in flight at the deadline', leftAtDeadline);
     await this.close();
-    return left;
+    const end = snapshot(this.relay.counters);
+    return {
+      inFlightAtStart,
+      answered: end.responses - start.responses,
+      refused: end.refused - start.refused,
+      dropped: end.dropped - start.dropped,
+      leftAtDeadline,
+    };
   }
 
   async close(): Promise<void> {

@@ -24,7 +24,7 @@ export type { TerminalSession } from '../access/session';
  */
 export type DropReason = 'duplicate' | 'expired' | 'cancelled' | 'superseded' | 'timeout' | 'closed' | 'line-gone' | 'bad-response';
 /** Why a terminal's frame was never relayed. */
-export type RejectReason = 'bad-frame' | 'no-route';
+export type RejectReason = 'bad-frame' | 'no-route' | 'shutting-down';
 
 /**
  * The books: every relayed request ends as a response or a drop, so
@@ -111,6 +111,7 @@ export class Relay<G extends RelayHostGroup = LinkGroup> extends EventEmitter<Re
   private defaultHost: HostRoute<G> | null = null;
   private readonly clock: Clock;
   private inFlightCount = 0;
+  private taking = true;
 
   constructor(options: RelayOptions<G>) {
     super();
@@ -157,6 +158,14 @@ export class Relay<G extends RelayHostGroup = LinkGroup> extends EventEmitter<Re
     this.emit('drop', reason, detail, session);
   }
 
+  /**
+   * Shutdown: relay nothing more (each request that still comes is refused as shutting-down and
+   * counted); what is in flight goes on to its answer or its deadline.
+   */
+  stopTaking(): void {
+    this.taking = false;
+  }
+
   /** Requests relayed and not yet answered or dropped. */
   get inFlight(): number {
     return this.inFlightCount;
@@ -168,6 +177,11 @@ export class Relay<G extends RelayHostGroup = LinkGroup> extends EventEmitter<Re
    * strings, and the session's dial-monitor block is built once per call, not per frame.
    */
   request(session: TerminalSession, frame: Buffer): void {
+    if (!this.taking) {
+      // Shutting down: a request relayed now could be approved after the NAC has gone.
+      this.reject('shutting-down', `${frame.length} bytes from ${session.label} while the NAC shuts down: not relayed`, session);
+      return;
+    }
     let headerOffset: number;
     try {
       headerOffset = locateMessageHeader(frame);

@@ -254,14 +254,14 @@ describe('NAC observability: /metrics, /status, --trace, graceful drain', functi
     const modem = await bench.ends[1].modem();
     modem.ring({ number: '50582614', format: 'formatted' }, callPair().modem);
     await until(() => secondLine.counters.callsOffered === 1, 'the second line rings');
-    assert.equal(await drained, 0);
+    assert.deepEqual(await drained, { inFlightAtStart: 1, answered: 1, refused: 0, dropped: 0, leftAtDeadline: 0 });
     assert.equal((await echo).responseCode, '00', 'answered during the drain');
     assert.equal(secondLine.counters.callsAnswered, 0);
     assert.ok(!secondStates.includes('answering') && !secondStates.includes('connected'), secondStates.join(' '));
     assert.equal(bench.nac.lines[0].line.state, 'closed');
   });
 
-  it('drain: the terminal listener refuses new connections while an open one gets its answer', async () => {
+  it('drain: the terminal listener refuses new connections; an open terminal gets its answer, and its request sent during the drain is refused and counted, never relayed', async () => {
     // A platform that answers only when the test says so, to hold a request in flight.
     const held: { request: Buffer; connection: FramedConnection }[] = [];
     const platform = await twoPortServer('held-platform');
@@ -292,8 +292,12 @@ describe('NAC observability: /metrics, /status, --trace, graceful drain', functi
         late.on('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message));
       });
       assert.equal(refused, 'ECONNREFUSED');
+      // The open terminal sends another request during the drain: refused and counted, never relayed.
+      terminal.write(encodeLengthPrefixed(binary2, Buffer.from('6000030000' + '603100310000' + '0800' + '0020000000C00000' + '000002', 'hex')));
+      await until(() => nac.relay.counters.rejected['shutting-down'] === 1, 'the late request refused');
       held[0].connection.send(echoResponse(held[0].request));
-      assert.equal(await drained, 0);
+      assert.deepEqual(await drained, { inFlightAtStart: 1, answered: 1, refused: 1, dropped: 0, leftAtDeadline: 0 });
+      assert.equal(held.length, 1, 'the request sent during the drain never reached the platform');
       assert.equal(responses.length, 1, 'the open terminal got its answer');
       assert.equal(responses[0].subarray(0, 5).toString('hex'), '6000000003', "the terminal's own TPDU, swapped");
     } finally {
