@@ -15,24 +15,54 @@ export interface TerminalListenerOptions {
   allow: readonly string[];
   addressFrom: string;
   addressTo: string;
+  /** A terminal that sends no message this long is dropped; keep-alives do not count. */
   idleTimeoutSeconds: number;
+  /** Connections one source address may hold at once (0 = no limit). */
+  maxConnectionsPerSource?: number;
+  /** Frames, keep-alives included, one connection may send within a second before it is dropped (0 = no limit). */
+  maxFramesPerSecond?: number;
   clock: Clock;
+}
+
+/** An open terminal connection and what the listener watches of it. */
+interface Terminal {
+  connection: FramedConnection;
+  session: OwnedSession;
+  remote: string;
+  /** When it last sent a message (keep-alives do not count); its accept time before that. */
+  lastMessageAt: number;
+  /** Its address went to a newcomer: it must not go back to the pool when this one closes. */
+  reclaimed: boolean;
+  /** Frames in the current one-second window, and when that window began. */
+  windowStart: number;
+  windowFrames: number;
 }
 
 /**
  * TCP terminals (Ethernet/GPRS, binary2 framing, allow-listed): each connection is a session with
  * a line address from the pool, handed to the same sink (the relay) as the modem lines.
+ *
+ * The pool cannot be starved: only messages count as activity (a terminal sending keep-alives
+ * alone times out), a newcomer finding the pool empty takes the address of the connection that
+ * has gone longest without a message, one source may hold only so many connections, and a
+ * connection flooding frames (keep-alives included) is dropped. Each refusal is counted and logged.
  */
 export class TerminalListener {
   /**
    * acceptErrors: connections the system failed to accept (the listener goes on listening).
    */
-  readonly counters = { ...zeroAccessCounters(), refused: 0, poolExhausted: 0, acceptErrors: 0 };
+  /**
+   * refused: not in the allow-list. sourceLimited: over maxConnectionsPerSource. reclaimed: a
+   * longest-idle connection closed so that a newcomer could have its address. poolExhausted: no
+   * address to give or take. rateLimited: dropped for sending over maxFramesPerSecond.
+   */
+  readonly counters = { ...zeroAccessCounters(), refused: 0, sourceLimited: 0, reclaimed: 0, poolExhausted: 0, rateLimited: 0, acceptErrors: 0 };
   private server: Server | null = null;
   /** Settles once the listening socket is closed and every connection it accepted has ended. */
   private serverClosed: Promise<void> | null = null;
   private readonly free: string[] = [];
-  private readonly open = new Set<FramedConnection>();
+  private readonly open = new Map<FramedConnection, Terminal>();
+  private readonly perSource = new Map<string, number>();
   /** Bytes of the connections that have ended; those still open are added when asked. */
   private readonly endedBytes = { in: 0, out: 0 };
   private readonly allow: AllowList;
@@ -56,7 +86,14 @@ export class TerminalListener {
         accepted.destroy();
         return;
       }
-      const address = this.free.shift();
+      const limit = this.o.maxConnectionsPerSource ?? 0;
+      if (limit > 0 && (this.perSource.get(remote) ?? 0) >= limit) {
+        this.counters.sourceLimited++;
+        log('terminal listener: %s already holds %d connection(s), the most one source may', remote, limit);
+        accepted.destroy();
+        return;
+      }
+      const address = this.free.shift() ?? this.reclaimAddress();
       if (address === undefined) {
         this.counters.poolExhausted++;
         log('terminal listener: no line address left for %s', remote);
@@ -64,14 +101,15 @@ export class TerminalListener {
         return;
       }
       this.counters.calls++;
+      this.perSource.set(remote, (this.perSource.get(remote) ?? 0) + 1);
       const connection = new FramedConnection(accepted, {
         prefix: binary2,
         heartbeatMs: 0,
         idleTimeoutMs: this.o.idleTimeoutSeconds * 1000,
+        keepalivesAreActivity: false,
         clock: this.o.clock,
         label: `terminal ${remote} (${address})`,
       });
-      this.open.add(connection);
       const counters = this.counters;
       const session: OwnedSession = {
         address,
@@ -83,18 +121,27 @@ export class TerminalListener {
           if (connection.send(payload)) counters.framesOut++;
         },
       };
+      const now = this.o.clock.now();
+      const terminal: Terminal = { connection, session, remote, lastMessageAt: now, reclaimed: false, windowStart: now, windowFrames: 0 };
+      this.open.set(connection, terminal);
       connection.on('frame', (frame) => {
+        if (!this.withinRate(terminal)) return;
+        terminal.lastMessageAt = this.o.clock.now();
         this.counters.framesIn++;
         this.sink.request(session, frame);
       });
+      connection.on('keepalive', () => this.withinRate(terminal));
       connection.on('framing-error', () => this.counters.frameErrors++);
       connection.once('close', () => {
         session.isOpen = false;
         this.sink.endSession(session);
         this.open.delete(connection);
+        const held = (this.perSource.get(remote) ?? 1) - 1;
+        if (held > 0) this.perSource.set(remote, held);
+        else this.perSource.delete(remote);
         this.endedBytes.in += connection.counters.bytesIn;
         this.endedBytes.out += connection.counters.bytesOut;
-        this.free.push(address);
+        if (!terminal.reclaimed) this.free.push(address);
       });
       // Accepted paused (pauseOnConnect), so nothing is read before the allow-list and the handlers.
       accepted.resume();
@@ -106,6 +153,39 @@ export class TerminalListener {
     });
   }
 
+  /**
+   * The address of the open connection that has gone longest without a message, taken for a
+   * newcomer: that connection is closed (a request of its in flight ends as line-gone).
+   */
+  private reclaimAddress(): string | undefined {
+    let oldest: Terminal | null = null;
+    for (const t of this.open.values()) if (!t.reclaimed && (oldest === null || t.lastMessageAt < oldest.lastMessageAt)) oldest = t;
+    if (oldest === null) return undefined;
+    oldest.reclaimed = true;
+    this.counters.reclaimed++;
+    log('terminal listener: %s had sent no message for %d ms; its address %s goes to a newcomer', oldest.session.label, this.o.clock.now() - oldest.lastMessageAt, oldest.session.address);
+    oldest.connection.close('closed-by-us');
+    return oldest.session.address;
+  }
+
+  /** Counts a frame against its connection's rate; false (and the connection dropped) when over it. */
+  private withinRate(t: Terminal): boolean {
+    const max = this.o.maxFramesPerSecond ?? 0;
+    if (max <= 0) return true;
+    const now = this.o.clock.now();
+    if (now - t.windowStart >= 1000) {
+      t.windowStart = now;
+      t.windowFrames = 0;
+    }
+    if (++t.windowFrames <= max) return true;
+    if (t.connection.isOpen) {
+      this.counters.rateLimited++;
+      log('terminal listener: %s sent more than %d frames in a second: dropped', t.session.label, max);
+      t.connection.close('closed-by-us');
+    }
+    return false;
+  }
+
   /** Terminal connections open now. */
   get connections(): number {
     return this.open.size;
@@ -115,7 +195,7 @@ export class TerminalListener {
   get bytes(): { in: number; out: number } {
     let bytesIn = this.endedBytes.in;
     let bytesOut = this.endedBytes.out;
-    for (const c of this.open) {
+    for (const c of this.open.keys()) {
       bytesIn += c.counters.bytesIn;
       bytesOut += c.counters.bytesOut;
     }
@@ -135,7 +215,7 @@ export class TerminalListener {
 
   async close(): Promise<void> {
     this.stopAccepting();
-    const closing = [...this.open].map((c) => {
+    const closing = [...this.open.keys()].map((c) => {
       const done = c.closed();
       c.close();
       return done;

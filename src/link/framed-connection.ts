@@ -59,6 +59,12 @@ export interface FramedConnectionOptions {
    * sockets it connects, so accepted sockets read with 'data' events).
    */
   externalReads?: boolean;
+  /**
+   * Whether a keep-alive received keeps the connection from its idle timeout (default true, as
+   * the platform spec says for links). A terminal listener says false: a terminal that sends
+   * only keep-alives must not hold its line address for ever.
+   */
+  keepalivesAreActivity?: boolean;
 }
 
 export interface FramedConnectionEvents {
@@ -204,7 +210,7 @@ export class FramedConnection extends EventEmitter<FramedConnectionEvents> {
         break;
       case 'keepalive':
         this.counters.keepalivesIn++;
-        this.idle.touch();
+        if (this.options.keepalivesAreActivity !== false) this.idle.touch();
         this.emit('keepalive');
         break;
       case 'discarded':

@@ -101,7 +101,12 @@ export const nacConfigSchema = z
         /** Line addresses handed to TCP terminals, first..last (hex). */
         addressFrom: address.default('8001'),
         addressTo: address.default('80FF'),
+        /** A terminal that sends no message this long is dropped; keep-alives do not count (default 180). */
         idleTimeoutSeconds: seconds.default(180),
+        /** Connections one source address may hold at once (0 = no limit). */
+        maxConnectionsPerSource: z.number().int().nonnegative().default(16),
+        /** Frames, keep-alives included, one connection may send in a second before it is dropped (0 = no limit). */
+        maxFramesPerSecond: z.number().int().nonnegative().default(20),
       })
       .strict()
       .optional(),
