@@ -64,7 +64,7 @@ async function main(): Promise<void> {
     nac = new Nac(
       nacConfigSchema.parse({
         hosts: [{ name: 'cups', default: true, links: ports.map((port) => ({ host: '127.0.0.1', port })), allowSingleLink: true, responseTimeoutSeconds: timeoutMs / 1000 - 1, dialMonitor: { enabled: true } }],
-        terminalListener: { host: '127.0.0.1', port: 0, allow: ['127.0.0.1'], addressFrom: '8001', addressTo: '8FFF' },
+        terminalListener: { host: '127.0.0.1', port: 0, allow: ['127.0.0.1'], addressFrom: '8001', addressTo: '8FFF', maxConnectionsPerSource: 0, maxFramesPerSecond: 0 },
       }),
     );
     group = [...nac.relay.hosts.values()][0].group;

@@ -288,7 +288,7 @@ async function run(started: Started): Promise<void> {
     config,
     JSON.stringify({
       hosts: [{ name: 'cups', default: true, links: platform.map((r) => ({ host: '127.0.0.1', port: r.port })), allowSingleLink: true, responseTimeoutSeconds: 30 }],
-      terminalListener: { host: '127.0.0.1', port: 0, allow: ['127.0.0.1'], addressFrom: '8001', addressTo: 'BFFF', idleTimeoutSeconds: 600 },
+      terminalListener: { host: '127.0.0.1', port: 0, allow: ['127.0.0.1'], addressFrom: '8001', addressTo: 'BFFF', idleTimeoutSeconds: 600, maxConnectionsPerSource: 0, maxFramesPerSecond: 0 },
     }),
   );
   // BENCH_NAC_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the NAC under load.
