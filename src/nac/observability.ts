@@ -108,11 +108,16 @@ export function nacRegistry(nac: Nac): Registry {
   lineMetrics(nac, fromCounters);
   const listener = nac.listener;
   if (listener) {
-    fromCounters('nacbridge_terminal_connections_total', 'TCP terminal connections: accepted, refused by the allow-list, with no line address left, or failed in the system\'s accept', ['outcome'] as const, () => [
+    fromCounters('nacbridge_terminal_connections_total', 'TCP terminal connections: accepted, refused by the allow-list, over the per-source limit, with no line address left, or failed in the system\'s accept', ['outcome'] as const, () => [
       [{ outcome: 'accepted' }, listener.counters.calls],
       [{ outcome: 'refused' }, listener.counters.refused],
+      [{ outcome: 'source-limited' }, listener.counters.sourceLimited],
       [{ outcome: 'no-address' }, listener.counters.poolExhausted],
       [{ outcome: 'accept-error' }, listener.counters.acceptErrors],
+    ]);
+    fromCounters('nacbridge_terminal_drops_total', 'Open TCP terminal connections the NAC closed: its address reclaimed for a newcomer (longest without a message), or over maxFramesPerSecond', ['reason'] as const, () => [
+      [{ reason: 'reclaimed' }, listener.counters.reclaimed],
+      [{ reason: 'rate-limited' }, listener.counters.rateLimited],
     ]);
   }
   new Gauge({
