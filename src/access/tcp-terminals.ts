@@ -21,6 +21,8 @@ export interface TerminalListenerOptions {
   maxConnectionsPerSource?: number;
   /** Frames, keep-alives included, one connection may send within a second before it is dropped (0 = no limit). */
   maxFramesPerSecond?: number;
+  /** A source one of whose connections went over maxFramesPerSecond is refused this long (0 = not). */
+  rateLimitPenaltySeconds?: number;
   clock: Clock;
 }
 
@@ -55,14 +57,17 @@ export class TerminalListener {
    * refused: not in the allow-list. sourceLimited: over maxConnectionsPerSource. reclaimed: a
    * longest-idle connection closed so that a newcomer could have its address. poolExhausted: no
    * address to give or take. rateLimited: dropped for sending over maxFramesPerSecond.
+   * penalized: refused because the source flooded within rateLimitPenaltySeconds.
    */
-  readonly counters = { ...zeroAccessCounters(), refused: 0, sourceLimited: 0, reclaimed: 0, poolExhausted: 0, rateLimited: 0, acceptErrors: 0 };
+  readonly counters = { ...zeroAccessCounters(), refused: 0, sourceLimited: 0, penalized: 0, reclaimed: 0, poolExhausted: 0, rateLimited: 0, acceptErrors: 0 };
   private server: Server | null = null;
   /** Settles once the listening socket is closed and every connection it accepted has ended. */
   private serverClosed: Promise<void> | null = null;
   private readonly free: string[] = [];
   private readonly open = new Map<FramedConnection, Terminal>();
   private readonly perSource = new Map<string, number>();
+  /** Sources that flooded, and until when they are refused. */
+  private readonly penalties = new Map<string, number>();
   /** Bytes of the connections that have ended; those still open are added when asked. */
   private readonly endedBytes = { in: 0, out: 0 };
   private readonly allow: AllowList;
@@ -85,6 +90,15 @@ export class TerminalListener {
         this.counters.refused++;
         accepted.destroy();
         return;
+      }
+      const penaltyUntil = this.penalties.get(remote);
+      if (penaltyUntil !== undefined) {
+        if (this.o.clock.now() < penaltyUntil) {
+          this.counters.penalized++;
+          accepted.destroy();
+          return;
+        }
+        this.penalties.delete(remote);
       }
       const limit = this.o.maxConnectionsPerSource ?? 0;
       if (limit > 0 && (this.perSource.get(remote) ?? 0) >= limit) {
@@ -180,7 +194,9 @@ export class TerminalListener {
     if (++t.windowFrames <= max) return true;
     if (t.connection.isOpen) {
       this.counters.rateLimited++;
-      log('terminal listener: %s sent more than %d frames in a second: dropped', t.session.label, max);
+      const penaltyMs = (this.o.rateLimitPenaltySeconds ?? 0) * 1000;
+      log('terminal listener: %s sent more than %d frames in a second: dropped%s', t.session.label, max, penaltyMs > 0 ? `, and ${t.remote} refused for ${penaltyMs / 1000} s` : '');
+      if (penaltyMs > 0) this.penalties.set(t.remote, now + penaltyMs);
       t.connection.close('closed-by-us');
     }
     return false;

@@ -107,6 +107,8 @@ export const nacConfigSchema = z
         maxConnectionsPerSource: z.number().int().nonnegative().default(16),
         /** Frames, keep-alives included, one connection may send in a second before it is dropped (0 = no limit). */
         maxFramesPerSecond: z.number().int().nonnegative().default(20),
+        /** A source whose connection went over maxFramesPerSecond is refused this long (0 = not). */
+        rateLimitPenaltySeconds: seconds.default(60),
       })
       .strict()
       .optional(),

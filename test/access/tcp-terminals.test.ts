@@ -188,11 +188,17 @@ describe('access/tcp-terminals: a listener that idle or flooding connections can
     assert.equal(nac.listener?.connections, 1);
   });
 
-  it('a connection sending more than maxFramesPerSecond frames (keep-alives included) is dropped and counted', async () => {
-    await start({ maxFramesPerSecond: 5 });
+  it('a connection sending more than maxFramesPerSecond frames (keep-alives included) is dropped and counted, and its source refused for rateLimitPenaltySeconds', async () => {
+    await start({ maxFramesPerSecond: 5, rateLimitPenaltySeconds: 30 });
     const flooder = await open();
     flooder.socket.write(Buffer.alloc(2 * 6)); // six keep-alives at once
     await flooder.closed;
     assert.equal(nac.listener?.counters.rateLimited, 1);
+    const again = await open();
+    await again.closed;
+    assert.equal(nac.listener?.counters.penalized, 1, 'the flooding source is refused at once');
+    clock.advance(30_000);
+    await open();
+    await until(() => nac.listener?.connections === 1, 'accepted once the penalty is over');
   });
 });
