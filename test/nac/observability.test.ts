@@ -110,13 +110,13 @@ describe('NAC observability: /metrics, /status, --trace, graceful drain', functi
     }
   });
 
-  it('/metrics counts TCP terminals accepted, refused by the allow-list and left without a line address, and frames never relayed', async () => {
+  it('/metrics counts TCP terminals accepted, refused by the allow-list, closed so that a newcomer could have their line address, and frames never relayed', async () => {
     const platform = new LoopbackPlatform();
     const ports = await platform.start();
     const nac = new Nac(
       nacConfigSchema.parse({
         hosts: [{ name: 'cups', default: true, allowSingleLink: true, links: ports.map((port) => ({ host: '127.0.0.1', port })) }],
-        // One line address only: a second terminal at the same time has none.
+        // One line address only: a second terminal at the same time takes it from the first.
         terminalListener: { host: '127.0.0.1', port: 0, allow: ['127.0.0.1'], addressFrom: '8001', addressTo: '8001' },
       }),
     );
@@ -130,18 +130,19 @@ describe('NAC observability: /metrics, /status, --trace, graceful drain', functi
     await nac.start();
     const status = await startStatusServer(nac, '127.0.0.1', 0);
     try {
-      const first = await open('127.0.0.1');
-      await until(() => (nac.listener?.counters.calls ?? 0) === 1, 'first terminal accepted');
       await open('127.0.0.1');
+      await until(() => (nac.listener?.counters.calls ?? 0) === 1, 'first terminal accepted');
+      const second = await open('127.0.0.1');
       await open('127.0.0.2');
-      await until(() => (nac.listener?.counters.poolExhausted ?? 0) === 1 && (nac.listener?.counters.refused ?? 0) === 1, 'both turned away');
+      await until(() => nac.listener?.counters.reclaimed === 1 && (nac.listener?.counters.refused ?? 0) === 1, 'the first closed for the second, the third refused');
       // Three bytes: no room for a TPDU, so nothing to route.
-      first.write(encodeLengthPrefixed(binary2, Buffer.from('600003', 'hex')));
+      second.write(encodeLengthPrefixed(binary2, Buffer.from('600003', 'hex')));
       await until(() => (nac.relay.counters.rejected['bad-frame'] ?? 0) === 1, 'the short frame rejected');
       const text = (await fetch(status.port, '/metrics')).body;
-      assert.match(text, /nacbridge_terminal_connections_total\{outcome="accepted"\} 1/);
+      assert.match(text, /nacbridge_terminal_connections_total\{outcome="accepted"\} 2/);
       assert.match(text, /nacbridge_terminal_connections_total\{outcome="refused"\} 1/);
-      assert.match(text, /nacbridge_terminal_connections_total\{outcome="no-address"\} 1/);
+      assert.match(text, /nacbridge_terminal_connections_total\{outcome="no-address"\} 0/);
+      assert.match(text, /nacbridge_terminal_drops_total\{reason="reclaimed"\} 1/);
       assert.match(text, /nacbridge_frames_rejected_total\{reason="bad-frame"\} 1/);
       // The rejected frame still came in: 2 length bytes and 3 of payload.
       assert.match(text, /nacbridge_frames_total\{where="listener",name="terminals",direction="in"\} 1/);
@@ -152,29 +153,26 @@ describe('NAC observability: /metrics, /status, --trace, graceful drain', functi
       // A failed accept on either listener is counted, and both go on serving.
       failOneAccept(nac.listener?.boundPort ?? 0);
       failOneAccept(status.port, 'ENOMEM');
-      // The one line address is still taken: a newcomer reaching the pool check shows it was accepted.
-      await open('127.0.0.1');
-      await until(() => nac.listener?.counters.poolExhausted === 2, 'a terminal accepted after the failure');
+      // The one line address is taken: a newcomer taking it shows it was accepted.
+      const third = await open('127.0.0.1');
+      await until(() => nac.listener?.counters.reclaimed === 2, 'a terminal accepted after the failure');
       const after = (await fetch(status.port, '/metrics')).body;
       assert.match(after, /nacbridge_terminal_connections_total\{outcome="accept-error"\} 1/);
       assert.match(after, /nacbridge_status_accept_errors_total 1/);
 
-      // A connection's bytes stay counted once it has ended, and a terminal's answer counts going out.
-      first.destroy();
-      await until(() => nac.listener?.connections === 0, 'the first terminal gone');
-      const second = await open('127.0.0.1');
+      // A connection's bytes stay counted once it has ended (the second's 5), and a terminal's answer counts going out.
       let answered = false;
-      second.once('data', () => (answered = true));
+      third.once('data', () => (answered = true));
       // An 0800 echo test: STAN 000001, terminal 12345678, merchant 123456789012345.
       const request = Buffer.concat([Buffer.from('6000030000' + '603100310000' + '0800' + '0020000000C00000' + '000001', 'hex'), Buffer.from('12345678' + '123456789012345', 'ascii')]);
-      second.write(encodeLengthPrefixed(binary2, request));
+      third.write(encodeLengthPrefixed(binary2, request));
       await until(() => answered && nac.relay.counters.responses === 1, 'the answer delivered');
       const last = (await fetch(status.port, '/metrics')).body;
       assert.match(last, new RegExp(`nacbridge_bytes_total\\{where="listener",name="terminals",direction="in"\\} ${5 + 2 + request.length}\n`));
       assert.match(last, /nacbridge_frames_total\{where="listener",name="terminals",direction="out"\} 1\n/);
       const listener = JSON.parse((await fetch(status.port, '/status')).body).terminalListener;
       assert.equal(listener.connections, 1);
-      assert.equal(listener.counters.calls, 2, 'both terminals were given a line address');
+      assert.equal(listener.counters.calls, 3, 'each terminal was given the line address in turn');
       assert.equal(listener.counters.bytesIn, 5 + 2 + request.length);
       assert.equal(listener.counters.bytesOut, 2 + request.length, 'the echo is as long as the request');
     } finally {
