@@ -224,24 +224,30 @@ export class V80Decoder {
       return;
     }
     switch (c) {
+      // State is cleared before each emit, so a sink may push more bytes from inside it.
       case V80_FLAG: {
         const wire = this.frameWire + 2;
-        if (this.overLong) {
+        const { overLong, frame } = this;
+        this.clearFrame();
+        if (overLong) {
           emit({ type: 'discarded', bytes: wire, reason: 'over-long' });
           emit({ type: 'error', error: new CodecError('V80_FRAME_OVER_MAX', `V.80 frame over ${this.maxFrame} bytes dropped`, { max: this.maxFrame }) });
-        } else if (this.frame.length > 0) emit({ type: 'frame', frame: Buffer.from(this.frame) });
+        } else if (frame.length > 0) emit({ type: 'frame', frame: Buffer.from(frame) });
         // A flag with no frame before it is an idle flag: no data, nothing lost.
-        this.clearFrame();
         return;
       }
-      case V80_ERR:
-        emit({ type: 'bad-fcs', bytes: this.frameWire + 2 });
+      case V80_ERR: {
+        const bytes = this.frameWire + 2;
         this.clearFrame();
+        emit({ type: 'bad-fcs', bytes });
         return;
-      case V80_MARK:
-        emit({ type: 'abort', bytes: this.frameWire + 2 });
+      }
+      case V80_MARK: {
+        const bytes = this.frameWire + 2;
         this.clearFrame();
+        emit({ type: 'abort', bytes });
         return;
+      }
     }
     const fixed = FIXED_ARGS.get(c);
     if (fixed !== undefined) {
