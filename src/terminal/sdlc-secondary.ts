@@ -55,11 +55,21 @@ export class SdlcSecondary implements RequestChannel {
 
   constructor(
     private readonly stream: ByteStream & { end?(): unknown; destroy?(): unknown },
-    private readonly options: { clock?: Clock; timeoutMs?: number; faults?: SdlcFaults; onLinkUp?: () => void } = {},
+    private readonly options: { clock?: Clock; timeoutMs?: number; faults?: SdlcFaults; onLinkUp?: () => void; afterConnect?: boolean } = {},
   ) {
     this.faults = { ...(options.faults ?? {}) };
-    stream.on('data', (chunk) => {
+    // On a dialled call the calling modem's result text (CONNECT ...) comes first: skipped.
+    let text = options.afterConnect ? '' : null;
+    stream.on('data', (data) => {
       if (this.closed) return;
+      let chunk = data;
+      if (text !== null) {
+        text += data.toString('latin1');
+        const m = /CONNECT[^\r\n]*\r\n/.exec(text);
+        if (!m) return;
+        chunk = Buffer.from(text.slice(m.index + m[0].length), 'latin1');
+        text = null;
+      }
       this.decoder.push(chunk, (e) => {
         if (e.type === 'frame') this.onFrame(e.frame);
       });
