@@ -90,6 +90,11 @@ export class SdlcSecondary implements RequestChannel {
     return this.options.clock ?? systemClock;
   }
 
+  /** Arm more faults (each plays once), e.g. between transactions of one call. */
+  inject(faults: SdlcFaults): void {
+    Object.assign(this.faults, faults);
+  }
+
   /** Sequence state, for tests: after SNRM both are 0. */
   get sequence(): { vs: number; vr: number; up: boolean } {
     return { vs: this.vs, vr: this.vr, up: this.up };
