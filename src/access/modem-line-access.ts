@@ -2,6 +2,7 @@ import createDebug from 'debug';
 import type { Clock } from '../clock';
 import type { Call, ModemLine } from '../modem/line';
 import type { LineFraming, LineFramingFactory } from './line-framing';
+import type { SdlcCounters } from './sdlc-framing';
 import { zeroAccessCounters, type OwnedSession, type SessionSink, type TerminalSession } from './session';
 
 const log = createDebug('nacbridge:access');
@@ -13,6 +14,8 @@ export interface ModemLineAccessOptions {
   dnis: string;
   /** How calls on this line are framed (asyncFraming, or SDLC for synchronous terminals). */
   framing: LineFramingFactory;
+  /** The SDLC primary's counters, for a line with `framing: "sdlc"` (R-MDM-7). */
+  sdlc?: SdlcCounters;
   clock: Clock;
 }
 
@@ -42,6 +45,11 @@ export class ModemLineAccess {
 
   get dnis(): string {
     return this.o.dnis;
+  }
+
+  /** SDLC counters (polls, I-frames, retransmissions, REJ, bad FCS, FRMR, link resets, connect rate), or null on an async line. */
+  get sdlc(): SdlcCounters | null {
+    return this.o.sdlc ?? null;
   }
 
   /** The call in progress, if any. */

@@ -37,6 +37,7 @@ export const DEBUG_NAMESPACES: readonly (readonly [string, string])[] = [
   ['nacbridge:link-group', 'link groups: silent timeouts, unmatched frames'],
   ['nacbridge:server', 'allow-listed servers: refused, replaced connections'],
   ['nacbridge:access', 'terminal sessions: frame errors, calls without caller ID, TCP terminals'],
+  ['nacbridge:sdlc', 'synchronous (SDLC) lines: every frame each way, V.80 rate and indications, bad-FCS frames, resent I-frames (R-MDM-7)'],
   ['nacbridge:nac', 'relay: drops, rejects, unmatched answers'],
   ['nacbridge:status', 'the /metrics and /status endpoint'],
   ['nacbridge:pinpad', 'PIN pad links (signon): NAKs and resends'],

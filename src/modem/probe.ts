@@ -120,6 +120,7 @@ export async function probeModem(port: SerialLine, options: ProbeOptions): Promi
       answerOnRing: 2,
       answerAfterCallerId: true,
       answerDelayMs: 200,
+      fastConnects: [],
       hangup: serialServer ? 'escape' : 'dtr',
       controlLines: !serialServer,
       connectPattern: '^CONNECT',

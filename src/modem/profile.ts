@@ -52,6 +52,8 @@ export const modemProfileSchema = z
     /** How long DTR stays low for a hang-up. */
     dtrDropMs: positiveMs.default(500),
     dcdPollMs: positiveMs.default(500),
+    /** The fast connects the chipset has (V.22, V.29...), for people and `modem probe`; R-MDM-7. */
+    fastConnects: z.array(z.string()).default([]),
   })
   .strict();
 

@@ -37,7 +37,8 @@ export const lineSchema = z
       .default('generic'),
     dnis: z.string().regex(/^\d{0,16}$/, 'must be up to 16 digits').default(''),
     address,
-    framing: z.literal('async').default('async'),
+    /** `async` (STX/LL/ETX/LRC, R-MDM-6) or `sdlc` (synchronous terminals through a V.80 modem, R-MDM-7). */
+    framing: z.enum(['async', 'sdlc']).default('async'),
   })
   .strict();
 

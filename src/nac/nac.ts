@@ -5,6 +5,7 @@ import { loadModemProfile, type ModemProfile } from '../modem/profile';
 import type { OpenOptions, SerialLine } from '../serial/port';
 import { asyncFraming } from '../access/async-framing';
 import type { LineFramingFactory } from '../access/line-framing';
+import { sdlcFraming, type SdlcCounters } from '../access/sdlc-framing';
 import { ModemLineAccess } from '../access/modem-line-access';
 import { TerminalListener } from '../access/tcp-terminals';
 import type { NacConfig } from './config';
@@ -15,7 +16,14 @@ import { buildHost } from './wiring';
 const log = createDebug('nacbridge:nac');
 
 /** A line's `framing` in the config, and what frames its calls. */
-const LINE_FRAMINGS: Record<NacConfig['lines'][number]['framing'], LineFramingFactory> = { async: asyncFraming };
+const LINE_FRAMINGS: Record<NacConfig['lines'][number]['framing'], () => { factory: LineFramingFactory; sdlc?: SdlcCounters }> = {
+  async: () => ({ factory: asyncFraming }),
+  // One SDLC primary per call; the line's counters outlive the calls.
+  sdlc: () => {
+    const factory = sdlcFraming();
+    return { factory, sdlc: factory.counters };
+  },
+};
 
 export interface NacOptions {
   clock?: Clock;
@@ -63,7 +71,8 @@ export class Nac {
       const profile = typeof line.modem === 'object' ? line.modem : (options.profiles?.[line.modem] ?? loadModemProfile(line.modem));
       const serial = { baudRate: line.baudRate, dataBits: line.dataBits, parity: line.parity, stopBits: line.stopBits };
       const modem = new ModemLine({ name: line.name, path: line.port, ...serial, profile, clock, open: options.open });
-      this.lines.push(new ModemLineAccess(modem, { address: line.address, dnis: line.dnis, framing: LINE_FRAMINGS[line.framing], clock }, this.relay));
+      const { factory, sdlc } = LINE_FRAMINGS[line.framing]();
+      this.lines.push(new ModemLineAccess(modem, { address: line.address, dnis: line.dnis, framing: factory, sdlc, clock }, this.relay));
     }
     if (config.terminalListener) this.listener = new TerminalListener({ ...config.terminalListener, clock }, this.relay);
   }

@@ -5,6 +5,7 @@ import { NacbridgeError } from '../errors';
 import { listenTcp } from '../link/listen';
 import type { Nac } from './nac';
 import type { TerminalListener } from '../access/tcp-terminals';
+import type { SdlcCounters } from '../access/sdlc-framing';
 
 const log = createDebug('nacbridge:status');
 
@@ -105,7 +106,7 @@ export function nacRegistry(nac: Nac): Registry {
       [{ line: l.line.name, kind: 'reinit' }, l.line.counters.reinits] as [Record<'line' | 'kind', string>, number],
     ]),
   );
-  lineMetrics(nac, fromCounters);
+  lineMetrics(nac, fromCounters, registry);
   const listener = nac.listener;
   if (listener) {
     fromCounters('nacbridge_terminal_connections_total', 'TCP terminal connections: accepted, refused by the allow-list, over the per-source limit, from a source that flooded, with no line address left, or failed in the system\'s accept', ['outcome'] as const, () => [
@@ -185,7 +186,7 @@ const FRAME_ERROR_REASON: Readonly<Record<string, string>> = {
  * Per-line modem figures: framing errors on the line by reason, optional init commands refused,
  * hang-up fallbacks and failures, and the re-inits after calls with their time.
  */
-function lineMetrics(nac: Nac, fromCounters: FromCounters): void {
+function lineMetrics(nac: Nac, fromCounters: FromCounters, registry: Registry): void {
   fromCounters('nacbridge_line_frame_errors_total', 'Async frames from a modem line dropped, by reason: bad-lrc, missing-etx, over-long, bad-length', ['line', 'reason'] as const, () =>
     nac.lines.flatMap((l) =>
       Object.entries(FRAME_ERROR_REASON).map(([code, reason]) => [{ line: l.line.name, reason }, l.counters.frameErrorsBy[code] ?? 0] as [Record<'line' | 'reason', string>, number]),
@@ -200,6 +201,43 @@ function lineMetrics(nac: Nac, fromCounters: FromCounters): void {
       [{ line: l.line.name, outcome: 'failed' }, l.line.counters.hangupFailures] as [Record<'line' | 'outcome', string>, number],
     ]),
   );
+  const sdlcLines = (): Array<{ name: string; c: SdlcCounters }> => nac.lines.flatMap((l) => (l.sdlc ? [{ name: l.line.name, c: l.sdlc }] : []));
+  fromCounters('nacbridge_line_sdlc_frames_total', 'SDLC frames on synchronous lines (R-MDM-7), by kind: poll, i-in, i-out, retransmit-in (terminal resent, not relayed), retransmit-out, rej-in, rej-out, rnr-in, bad-fcs (EM B2, dropped), abort, frmr', ['line', 'kind'] as const, () =>
+    sdlcLines().flatMap(({ name, c }) =>
+      (
+        [
+          ['poll', c.polls],
+          ['i-in', c.iFramesIn],
+          ['i-out', c.iFramesOut],
+          ['retransmit-in', c.retransmissionsIn],
+          ['retransmit-out', c.retransmissionsOut],
+          ['rej-in', c.rejIn],
+          ['rej-out', c.rejOut],
+          ['rnr-in', c.rnrIn],
+          ['bad-fcs', c.badFcs],
+          ['abort', c.aborts],
+          ['frmr', c.frmr],
+        ] as const
+      ).map(([kind, n]) => [{ line: name, kind }, n] as [Record<'line' | 'kind', string>, number]),
+    ),
+  );
+  fromCounters('nacbridge_line_sdlc_link_events_total', 'SDLC link events on synchronous lines: up (UA to the first SNRM of a call), reset (SNRM again: poll lost N2 times, DM, FRMR, bad N(R)), poll-timeout (T1)', ['line', 'event'] as const, () =>
+    sdlcLines().flatMap(({ name, c }) => [
+      [{ line: name, event: 'up' }, c.linksUp] as [Record<'line' | 'event', string>, number],
+      [{ line: name, event: 'reset' }, c.linkResets] as [Record<'line' | 'event', string>, number],
+      [{ line: name, event: 'poll-timeout' }, c.pollTimeouts] as [Record<'line' | 'event', string>, number],
+    ]),
+  );
+  new Gauge({
+    name: 'nacbridge_line_sdlc_connect_rate_bps',
+    help: "The last call's receive rate from the modem's V.80 rate indication (0: none yet)",
+    labelNames: ['line'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const { name, c } of sdlcLines()) this.set({ line: name }, c.connectRateBps);
+    },
+  });
   fromCounters('nacbridge_line_post_call_reinits_total', 'Re-inits of the modem after a call, before the line answers again', ['line'] as const, () =>
     nac.lines.map((l) => [{ line: l.line.name }, l.line.counters.postCallReinits]),
   );
@@ -219,6 +257,7 @@ export function nacStatus(nac: Nac): unknown {
         state: l.line.state,
         call: call ? { callerId: call.callerId?.number ?? null, callerIdAbsent: call.callerId?.absent ?? null, connect: call.connect, since: new Date(call.startedAt).toISOString() } : null,
         counters: { ...l.line.counters, ...l.counters },
+        ...(l.sdlc ? { sdlc: { ...l.sdlc } } : {}),
       };
     }),
     hosts: [...nac.relay.hosts.values()].map((h) => ({

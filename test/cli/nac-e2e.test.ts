@@ -172,6 +172,6 @@ describe('cli end to end: sim platform, sim modem, run, sim pos as separate proc
     );
     const r = await runCli(['check-config', bad]);
     assert.equal(r.code, 2);
-    assert.match(r.stderr, /BAD_CONFIG: .*lines\.0\.modem: no modem profile usr-courier \(there are conexant-usb, emulator, generic, hayes, silabs\)/);
+    assert.match(r.stderr, /BAD_CONFIG: .*lines\.0\.modem: no modem profile usr-courier \(there are conexant-usb, cx93001-sync, emulator, generic, hayes, si24xx-sync, silabs, v80-generic\)/);
   });
 });

@@ -267,7 +267,7 @@ describe('modem/line state machine (emulated modem, injected clock)', () => {
 
   it('every shipped modem profile loads and keeps answer-on-ring at 2 or more (R-MDM-1, R-MDM-5)', () => {
     const names = listModemProfiles();
-    assert.deepEqual(names, ['conexant-usb', 'emulator', 'generic', 'hayes', 'silabs']);
+    assert.deepEqual(names, ['conexant-usb', 'cx93001-sync', 'emulator', 'generic', 'hayes', 'si24xx-sync', 'silabs', 'v80-generic']);
     for (const name of names) assert.ok(loadModemProfile(name).answerOnRing >= 2);
   });
 });

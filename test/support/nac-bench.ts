@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { ModemEmulator } from '../../tools/modem-sim/emulator';
 import { openPty } from '../../src/serial/pty';
 import type { PlatformConfig } from '../../tools/platform-sim/config';
-import { FAST_EMULATOR, startSimBench, type LineEnd, type SimBench } from '../../tools/sim-bench/bench';
+import { FAST_EMULATOR, startSimBench, type LineEnd, type SimBench, type SimBenchOptions } from '../../tools/sim-bench/bench';
 
 export { addressOf, terminalIdOf, tcpLineEnd, FAST_EMULATOR as EMULATOR_TIMING, type LineEnd } from '../../tools/sim-bench/bench';
 export const DNIS = '61651108';
@@ -15,8 +15,13 @@ export interface NacBench extends SimBench {
 }
 
 /** The simulated bench with every platform-side payload captured, for byte-exact assertions. */
-export async function startNacBench(lines: number, makeEnd: () => Promise<LineEnd>, platform: Partial<PlatformConfig> = {}): Promise<NacBench> {
-  const bench = await startSimBench({ lines, makeEnd, platform });
+export async function startNacBench(
+  lines: number,
+  makeEnd: () => Promise<LineEnd>,
+  platform: Partial<PlatformConfig> = {},
+  more: Pick<SimBenchOptions, 'framing' | 'sdlcFaults'> = {},
+): Promise<NacBench> {
+  const bench = await startSimBench({ lines, makeEnd, platform, ...more });
   const captured: Buffer[] = [];
   bench.sim.server.on('frame', (payload) => captured.push(Buffer.from(payload)));
   return Object.assign(bench, { captured });

@@ -1,3 +1,4 @@
+import { EM, V80_RATE, v80RateCode } from '../../src/codec/v80';
 import { EventEmitter } from 'node:events';
 import createDebug from 'debug';
 import { systemClock, type Clock, type TimerHandle } from '../../src/clock';
@@ -79,6 +80,13 @@ const EXTENDED: Record<string, { test: string; read: string }> = {
   '+A8E': { test: '(0-6),(0-5),(0-1)', read: '1,1,0' },
   '+FCLASS': { test: '(0,1)', read: '0' },
 };
+function v80RateBpsCode(bps: number): number | null {
+  try {
+    return v80RateCode(bps);
+  } catch {
+    return null;
+  }
+}
 const IDENTITY: Record<string, string> = { '+GMI': 'nacbridge', '+GMM': 'sim modem V.250', '+GMR': '1.0', '+GCAP': '+GCAP: +MS,+ES,+FCLASS' };
 
 /** Classic result codes by their verbose form (the modem's side of the ATV0 table). */
@@ -129,6 +137,8 @@ export function callerResult(code: 'NO ANSWER' | 'BUSY' | 'NO CARRIER' | `CONNEC
  * progress as its own modem's result codes (callerResult).
  */
 export class ModemEmulator extends EventEmitter<EmulatorEvents> {
+  /** Set by AT+ES=...,8: answered calls use V.80 synchronous access (R-MDM-7). */
+  private syncAccess = false;
   readonly commands: string[] = [];
   private readonly clock: Clock;
   private readonly o: Required<Omit<EmulatorOptions, 'clock'>>;
@@ -511,6 +521,8 @@ export class ModemEmulator extends EventEmitter<EmulatorEvents> {
       this.info([`${m[1]}: ${known.read}`]);
       return 'ok';
     }
+    // V.80 synchronous access on answer (+ES=<orig>,<orig_fbk>,8): calls carry V.80 frames (R-MDM-7).
+    if (m[1] === '+ES' && form.startsWith('=')) this.syncAccess = form.slice(1).split(',')[2]?.trim() === '8';
     // Setting a parameter: known or not, accepted (as the emulator always has).
     return 'ok';
   }
@@ -551,6 +563,10 @@ export class ModemEmulator extends EventEmitter<EmulatorEvents> {
       this.mode = 'data';
       this.lastDataAt = this.clock.now();
       this.result(`CONNECT ${call.info.speed ?? 9600}`);
+      // In V.80 synchronous access the modem reports the rates in band; the call then carries
+      // V.80-framed SDLC both ways (the far modem is a V.80 one too), passed through unchanged.
+      const rate = v80RateBpsCode(call.info.speed ?? 9600);
+      if (this.syncAccess && rate !== null) this.dte.write(Buffer.from([EM, V80_RATE, rate, rate]));
       call.side.write(callerResult(`CONNECT ${call.info.speed ?? 9600}`));
       for (const chunk of call.early.splice(0)) this.dte.write(chunk);
       // A call timer: the call's end (hang-up, far end gone) clears it with the others.

@@ -1,3 +1,4 @@
+import { SdlcSecondary, type SdlcFaults } from '../../src/terminal/sdlc-secondary';
 import { systemClock } from '../../src/clock';
 import { SecretKey } from '../../src/crypto/secret-key';
 import { SoftwareKeyStore } from '../../src/crypto/software-key-store';
@@ -49,10 +50,16 @@ export interface SimBenchOptions {
   responseTimeoutSeconds?: number;
   /** How long a POS waits for an answer before it reverses. */
   posTimeoutMs?: number;
+  /** 'sdlc': every line is synchronous (R-MDM-7): V.80 init on the modem, SDLC terminals. */
+  framing?: 'async' | 'sdlc';
+  /** Faults the synchronous terminals play (framing 'sdlc'). */
+  sdlcFaults?: SdlcFaults;
 }
 
 export interface PosCall {
   pos: CallEnd;
+  /** The synchronous terminal's SDLC station (framing 'sdlc'), else null. */
+  sdlc: SdlcSecondary | null;
   terminal: Terminal;
   store: SoftwareKeyStore;
 }
@@ -129,7 +136,7 @@ export async function startSimBench(options: SimBenchOptions): Promise<SimBench>
 
 async function startNacOnBench(options: SimBenchOptions, sim: PlatformSimulator, ends: LineEnd[], opened: (() => Promise<void>)[]): Promise<SimBench> {
   const config: NacConfig = nacConfigSchema.parse({
-    lines: ends.map((end, i) => ({ name: `line${i + 1}`, port: end.path, modem: 'emulator', dnis: dnisOf(i), address: addressOf(i) })),
+    lines: ends.map((end, i) => ({ name: `line${i + 1}`, port: end.path, modem: 'emulator', dnis: dnisOf(i), address: addressOf(i), framing: options.framing ?? 'async' })),
     hosts: [
       {
         name: 'cups',
@@ -142,7 +149,9 @@ async function startNacOnBench(options: SimBenchOptions, sim: PlatformSimulator,
       },
     ],
   });
-  const profile = { ...loadModemProfile('emulator'), answerDelayMs: 20, escapeGuardMs: 50 };
+  const base = loadModemProfile('emulator');
+  const sync = options.framing === 'sdlc' ? ['AT+ES=6,,8', 'AT+ESA=0,0,0,,1,0'] : [];
+  const profile = { ...base, init: [...base.init, ...sync], answerDelayMs: 20, escapeGuardMs: 50 };
   const nac = new Nac(config, { profiles: { emulator: profile } });
   opened.push(() => nac.close());
   await nac.start();
@@ -158,6 +167,8 @@ async function startNacOnBench(options: SimBenchOptions, sim: PlatformSimulator,
     async dial(i, number, format = 'formatted') {
       const modem = await ends[i].modem();
       const { pos, modem: modemSide } = callPair();
+      // A synchronous terminal listens from the start: the NAC's SNRM follows CONNECT at once.
+      const sdlc = options.framing === 'sdlc' ? new SdlcSecondary(pos, { clock: systemClock, timeoutMs: options.posTimeoutMs ?? 10_000, faults: options.sdlcFaults, afterConnect: true }) : null;
       const connected = new Promise<void>((resolve) => {
         const onState = (s: string) => {
           if (s !== 'connected') return;
@@ -172,8 +183,8 @@ async function startNacOnBench(options: SimBenchOptions, sim: PlatformSimulator,
       const store = new SoftwareKeyStore(`POS ${i + 1} key store`);
       stores.push(store);
       await store.loadMasterKey(1, SecretKey.fromHex(BENCH_TMK));
-      const terminal = benchTerminal(i, codec, asyncFrameChannel(pos, options.posTimeoutMs ?? 10_000, systemClock), store);
-      return { pos, terminal, store };
+      const terminal = benchTerminal(i, codec, sdlc ?? asyncFrameChannel(pos, options.posTimeoutMs ?? 10_000, systemClock), store);
+      return { pos, terminal, store, sdlc };
     },
     async close() {
       await nac.close();
