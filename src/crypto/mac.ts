@@ -1,7 +1,7 @@
 import { Buffer } from 'node:buffer';
 import { toHex } from '../codec/hex';
 import { CryptoError } from '../errors';
-import { BLOCK, encryptCbc } from './des';
+import { BLOCK } from './des';
 import { SecretKey } from './secret-key';
 
 /**
@@ -13,13 +13,6 @@ export const MAC_ALGORITHMS: readonly MacAlgorithm[] = ['unionpay-ecb', 'x9.9', 
 
 export function isMacAlgorithm(name: string): name is MacAlgorithm {
   return (MAC_ALGORITHMS as readonly string[]).includes(name);
-}
-
-function zeroPadded(data: Uint8Array): Buffer {
-  const length = Math.max(BLOCK, Math.ceil(data.length / BLOCK) * BLOCK);
-  const out = Buffer.alloc(length);
-  out.set(data);
-  return out;
 }
 
 const HEX_ASCII = Buffer.from('0123456789ABCDEF', 'latin1');
@@ -37,28 +30,44 @@ function hexExpand(block: Uint8Array): Buffer {
 /**
  * R-MAC-1, UnionPay "ECB": XOR every 8-byte block; hex-expand to 16 characters; encrypt the first
  * 8; XOR with the last 8; encrypt again; hex-expand; field 64 = the first 8 characters.
- * A single- or double-length MAC key (DES or 3DES).
+ * A single- or double-length MAC key (DES or 3DES). The key's schedule is kept by the key, so a
+ * MAC builds no cipher.
  */
 export function unionpayEcbMac(key: SecretKey, data: Uint8Array): Buffer {
+  const cipher = key.cipher();
   const x = Buffer.alloc(BLOCK);
   const whole = data.length - (data.length % BLOCK);
   for (let i = 0; i < whole; i += BLOCK) for (let j = 0; j < BLOCK; j++) x[j] ^= data[i + j];
   for (let i = whole; i < data.length; i++) x[i - whole] ^= data[i]; // the zero-padded last block
   const expanded = hexExpand(x);
-  const first = key.encrypt(expanded.subarray(0, 8));
-  for (let j = 0; j < BLOCK; j++) first[j] ^= expanded[8 + j];
-  return hexExpand(key.encrypt(first)).subarray(0, 8);
+  cipher.encryptBlock(expanded, 0);
+  for (let j = 0; j < BLOCK; j++) expanded[j] ^= expanded[8 + j];
+  cipher.encryptBlock(expanded, 0);
+  return hexExpand(expanded).subarray(0, 8);
+}
+
+/**
+ * CBC-MAC with a zero IV over the zero-padded data (an empty input is one zero block): every
+ * block with K1 alone when `retail` (X9.19) except the last, which gets the whole key
+ * (D K2 E K1 after E K1 is E K1 D K2 E K1); with the whole key throughout otherwise (X9.9).
+ */
+function cbcMac(key: SecretKey, data: Uint8Array, retail: boolean): Buffer {
+  const cipher = key.cipher();
+  const h = Buffer.alloc(BLOCK);
+  const blocks = Math.max(1, Math.ceil(data.length / BLOCK));
+  for (let b = 0; b < blocks; b++) {
+    const at = b * BLOCK;
+    const end = Math.min(BLOCK, data.length - at);
+    for (let j = 0; j < end; j++) h[j] ^= data[at + j];
+    if (retail && b < blocks - 1) cipher.encryptBlockFirstKey(h, 0);
+    else cipher.encryptBlock(h, 0);
+  }
+  return h;
 }
 
 /** R-MAC-2, ANSI X9.9: CBC-MAC, zero IV, with the key as given (DES for 8 bytes, 3DES otherwise). */
 export function x99Mac(key: SecretKey, data: Uint8Array): Buffer {
-  const clear = key.reveal();
-  try {
-    const cbc = encryptCbc(clear, zeroPadded(data));
-    return cbc.subarray(cbc.length - BLOCK);
-  } finally {
-    clear.fill(0);
-  }
+  return cbcMac(key, data, false);
 }
 
 /**
@@ -67,15 +76,7 @@ export function x99Mac(key: SecretKey, data: Uint8Array): Buffer {
  */
 export function x919Mac(key: SecretKey, data: Uint8Array): Buffer {
   if (key.length !== 16) throw new CryptoError('BAD_KEY_LENGTH', `x9.19 needs a 16-byte key, got ${key.length}`);
-  const k1 = key.part(0);
-  const k2 = key.part(1);
-  try {
-    const h = x99Mac(k1, data);
-    return k1.encrypt(k2.decrypt(h));
-  } finally {
-    k1.destroy();
-    k2.destroy();
-  }
+  return cbcMac(key, data, true);
 }
 
 export function computeMac(algorithm: MacAlgorithm, key: SecretKey, data: Uint8Array): Buffer {

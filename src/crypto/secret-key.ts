@@ -2,7 +2,7 @@ import { Buffer } from 'node:buffer';
 import { inspect } from 'node:util';
 import { CryptoError } from '../errors';
 import { fromHex, toHex } from '../codec/hex';
-import { checkKeyLength, EcbEngine } from './des';
+import { checkKeyLength, DesSchedule } from './des';
 
 export const DEFAULT_CHECK_LENGTH = 4;
 
@@ -13,7 +13,8 @@ export const DEFAULT_CHECK_LENGTH = 4;
  */
 export class SecretKey {
   #bytes: Buffer;
-  #engine: EcbEngine | null = null;
+  /** The key schedule, built on first use and kept for the key's life; destroy() zeroes it. */
+  #schedule: DesSchedule | null = null;
 
   private constructor(bytes: Buffer) {
     checkKeyLength(bytes.length);
@@ -45,19 +46,23 @@ export class SecretKey {
     return this.#bytes.length === 0;
   }
 
-  private get engine(): EcbEngine {
+  /**
+   * The key's DES schedule, for the crypto modules (MACs work block by block in place). Kept for
+   * the key's life, so a MAC builds no cipher; zeroed and dropped by destroy().
+   */
+  cipher(): DesSchedule {
     if (this.destroyed) throw new CryptoError('KEY_DESTROYED', 'key was destroyed');
-    this.#engine ??= new EcbEngine(this.#bytes);
-    return this.#engine;
+    this.#schedule ??= new DesSchedule(this.#bytes);
+    return this.#schedule;
   }
 
   /** 3DES (DES for an 8-byte key) ECB, data a multiple of 8 bytes. */
   encrypt(data: Uint8Array): Buffer {
-    return this.engine.encrypt(data);
+    return this.cipher().ecb(data, false);
   }
 
   decrypt(data: Uint8Array): Buffer {
-    return this.engine.decrypt(data);
+    return this.cipher().ecb(data, true);
   }
 
   /** R-KEY-2: the first `length` bytes of encrypting 8 zero bytes. */
@@ -82,12 +87,12 @@ export class SecretKey {
     return this.#bytes.equals(other.#bytes);
   }
 
-  /** Zero the bytes and drop the cipher contexts. */
+  /** Zero the bytes and the key schedule, and drop it. */
   destroy(): void {
     this.#bytes.fill(0);
     this.#bytes = Buffer.alloc(0);
-    this.#engine?.destroy();
-    this.#engine = null;
+    this.#schedule?.destroy();
+    this.#schedule = null;
   }
 
   private label(): string {

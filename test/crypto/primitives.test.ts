@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { fromHex, toHex } from '../../src/codec/hex';
-import { decryptCbc, decryptEcb, encryptCbc, encryptEcb } from '../../src/crypto/des';
+import { inspect } from 'node:util';
+import { decryptCbc, decryptEcb, DesSchedule, encryptCbc, encryptEcb, S_BOXES } from '../../src/crypto/des';
 import { computeMac, formatMac, MAC_ALGORITHMS } from '../../src/crypto/mac';
 import { clearPinBlock, decryptPin, encryptPinBlock, pinFromClearBlock, verifyPin } from '../../src/crypto/pin-block';
 import { checkValueOf, SecretKey } from '../../src/crypto/secret-key';
@@ -46,6 +47,76 @@ describe('crypto/des and check values', () => {
   });
 });
 
+describe('crypto/des: the kept key schedule (DesSchedule)', () => {
+  it('every S-box row is a permutation of 0..15 (the tables were typed in)', () => {
+    for (const box of S_BOXES) {
+      for (let row = 0; row < 4; row++) assert.deepEqual([...box.slice(row * 16, row * 16 + 16)].sort((a, b) => a - b), [...Array(16).keys()]);
+    }
+  });
+
+  it('gives the published DES example (key 133457799BBCDFF1, 0123456789ABCDEF -> 85E813540F0AB405)', () => {
+    const schedule = new DesSchedule(fromHex('133457799BBCDFF1'));
+    const block = fromHex('0123456789ABCDEF');
+    schedule.encryptBlock(block);
+    assert.equal(toHex(block), '85E813540F0AB405');
+    schedule.decryptBlock(block);
+    assert.equal(toHex(block), '0123456789ABCDEF');
+  });
+
+  it('equals node:crypto (OpenSSL des-ede3) for random 8-, 16- and 24-byte keys and data, both ways, and K1 alone', () => {
+    fc.assert(
+      fc.property(keyBytes, fc.integer({ min: 1, max: 6 }).chain((n) => fc.uint8Array({ minLength: n * 8, maxLength: n * 8 })), (key, data) => {
+        const schedule = new DesSchedule(key);
+        assert.deepEqual(schedule.ecb(data, false), encryptEcb(key, data));
+        assert.deepEqual(schedule.ecb(data, true), decryptEcb(key, data));
+        const first = Buffer.from(data.subarray(0, 8));
+        schedule.encryptBlockFirstKey(first);
+        assert.deepEqual(first, encryptEcb(key.subarray(0, 8), data.subarray(0, 8)));
+        schedule.destroy();
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('destroy() ends the schedule: every later use is KEY_DESTROYED, and it never prints subkeys', () => {
+    const schedule = new DesSchedule(fromHex('0123456789ABCDEFFEDCBA9876543210'));
+    assert.equal(inspect(schedule), 'DesSchedule');
+    assert.equal(JSON.stringify({ schedule }), '{"schedule":"DesSchedule"}');
+    schedule.destroy();
+    assert.equal(schedule.destroyed, true);
+    assert.equal(String(schedule), 'DesSchedule(destroyed)');
+    assert.throws(() => schedule.encryptBlock(Buffer.alloc(8)), (e: CryptoError) => e.code === 'KEY_DESTROYED');
+    assert.throws(() => schedule.ecb(Buffer.alloc(8), true), (e: CryptoError) => e.code === 'KEY_DESTROYED');
+  });
+
+  it('a SecretKey keeps one schedule for its life and destroys it with itself', () => {
+    const key = SecretKey.fromHex('0123456789ABCDEFFEDCBA9876543210');
+    const schedule = key.cipher();
+    computeMac('x9.19', key, NOW_IS_THE_TIME);
+    computeMac('unionpay-ecb', key, NOW_IS_THE_TIME);
+    assert.equal(key.cipher(), schedule, 'the same schedule, not a new one per MAC');
+    key.destroy();
+    assert.equal(schedule.destroyed, true);
+    assert.throws(() => key.cipher(), (e: CryptoError) => e.code === 'KEY_DESTROYED');
+    assert.throws(() => computeMac('unionpay-ecb', key, NOW_IS_THE_TIME), (e: CryptoError) => e.code === 'KEY_DESTROYED');
+  });
+});
+
+/** The MACs as first written, on node:crypto with a new cipher per step: the reference for the kept schedule. */
+function referenceMac(algorithm: 'unionpay-ecb' | 'x9.9' | 'x9.19', key: Uint8Array, data: Uint8Array): Buffer {
+  const padded = Buffer.alloc(Math.max(8, Math.ceil(data.length / 8) * 8));
+  padded.set(data);
+  const cbcMac = (k: Uint8Array) => encryptCbc(k, padded).subarray(padded.length - 8);
+  if (algorithm === 'x9.9') return cbcMac(key);
+  if (algorithm === 'x9.19') return encryptEcb(key.subarray(0, 8), decryptEcb(key.subarray(8, 16), cbcMac(key.subarray(0, 8))));
+  const x = Buffer.alloc(8);
+  for (let i = 0; i < padded.length; i++) x[i % 8] ^= padded[i];
+  const expanded = Buffer.from(toHex(x), 'latin1');
+  const first = encryptEcb(key, expanded.subarray(0, 8));
+  for (let j = 0; j < 8; j++) first[j] ^= expanded[8 + j];
+  return Buffer.from(toHex(encryptEcb(key, first)).slice(0, 8), 'latin1');
+}
+
 describe('crypto/mac', () => {
   it('R-MAC-1: UnionPay ECB MAC of the published 0200 is B3A092AE', () => {
     const v = vectors().mac[0];
@@ -73,6 +144,32 @@ describe('crypto/mac', () => {
     assert.equal(toHex(computeMac('x9.19', key, NOW_IS_THE_TIME)), 'A1C72E74EA3FA9B6');
     assert.equal(toHex(computeMac('x9.19', key, Buffer.from('Now is the time for it', 'latin1'))), '2E2B1428CC78254F');
     assert.throws(() => computeMac('x9.19', SecretKey.fromHex('0123456789ABCDEF'), NOW_IS_THE_TIME), (e: CryptoError) => e.code === 'BAD_KEY_LENGTH');
+  });
+
+  it('R-MAC-1, R-MAC-2: with the schedule kept across many MACs, every MAC still equals the reference values', () => {
+    const v = vectors().mac[0];
+    const frame = fromHex(v.frame);
+    const input = frame.subarray(2 + 5 + 6, frame.length - 8);
+    const ecbKey = SecretKey.fromHex(v.key);
+    const x919Key = SecretKey.fromHex('0123456789ABCDEFFEDCBA9876543210');
+    for (let i = 0; i < 50; i++) {
+      assert.equal(formatMac('unionpay-ecb', computeMac('unionpay-ecb', ecbKey, input)), v.field64Ascii);
+      assert.equal(toHex(computeMac('x9.19', x919Key, NOW_IS_THE_TIME)), 'A1C72E74EA3FA9B6');
+      assert.equal(toHex(computeMac('x9.9', ecbKey.part(0), NOW_IS_THE_TIME)), toHex(referenceMac('x9.9', fromHex(v.key), NOW_IS_THE_TIME)));
+    }
+  });
+
+  it('R-MAC-1, R-MAC-2: every algorithm equals the node:crypto reference for random keys and data (empty, partial and whole blocks)', () => {
+    fc.assert(
+      fc.property(fc.constantFrom(...MAC_ALGORITHMS), fc.constantFrom(8, 16, 24).chain((n) => fc.uint8Array({ minLength: n, maxLength: n })), fc.uint8Array({ maxLength: 80 }), (algorithm, keyBytes, data) => {
+        const bytes = algorithm === 'x9.19' ? Buffer.concat([keyBytes, keyBytes]).subarray(0, 16) : keyBytes;
+        const key = SecretKey.fromBytes(bytes);
+        assert.equal(toHex(computeMac(algorithm, key, data)), toHex(referenceMac(algorithm, bytes, data)));
+        assert.equal(toHex(computeMac(algorithm, key, data)), toHex(referenceMac(algorithm, bytes, data)), 'again, with the kept schedule');
+        key.destroy();
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it('R-MAC-1, R-MAC-2: a MAC changes when any byte of its input changes', () => {
