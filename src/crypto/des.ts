@@ -243,6 +243,24 @@ function rounds(left: number, right: number, keys: Int32Array, base: number, dec
   outRight = l;
 }
 
+/** FP of (l, r) as 8 bytes at b[o]. */
+function writeFinal(l: number, r: number, b: Uint8Array, o: number): void {
+  const hi =
+    FP_HI[l >>> 24] | FP_HI[256 + ((l >>> 16) & 255)] | FP_HI[512 + ((l >>> 8) & 255)] | FP_HI[768 + (l & 255)] |
+    FP_HI[1024 + (r >>> 24)] | FP_HI[1280 + ((r >>> 16) & 255)] | FP_HI[1536 + ((r >>> 8) & 255)] | FP_HI[1792 + (r & 255)];
+  const lo =
+    FP_LO[l >>> 24] | FP_LO[256 + ((l >>> 16) & 255)] | FP_LO[512 + ((l >>> 8) & 255)] | FP_LO[768 + (l & 255)] |
+    FP_LO[1024 + (r >>> 24)] | FP_LO[1280 + ((r >>> 16) & 255)] | FP_LO[1536 + ((r >>> 8) & 255)] | FP_LO[1792 + (r & 255)];
+  b[o] = hi >>> 24;
+  b[o + 1] = hi >>> 16;
+  b[o + 2] = hi >>> 8;
+  b[o + 3] = hi;
+  b[o + 4] = lo >>> 24;
+  b[o + 5] = lo >>> 16;
+  b[o + 6] = lo >>> 8;
+  b[o + 7] = lo;
+}
+
 /**
  * A DES / 3DES key's schedule, kept for the key's life: an 8-byte key is single DES, 16 bytes
  * K1 K2 K1, 24 bytes K1 K2 K3 (the same results as des-ede3 with the key as tripleLengthKey
@@ -298,11 +316,49 @@ export class DesSchedule {
     return out;
   }
 
+  /**
+   * CBC-MAC with a zero IV over `data` zero-padded to whole blocks (an empty input is one zero
+   * block), the last block written to `out` at `outOffset`. `retail` (X9.19): every block but the
+   * last with K1 alone, the last with the whole key; otherwise the whole key throughout (X9.9).
+   * The chain stays in the IP domain (IP is linear: IP(h ^ d) = IP(h) ^ IP(d)), so a block costs
+   * one IP of its data and the rounds; FP runs once, at the end.
+   */
+  cbcMac(data: Uint8Array, retail: boolean, out: Uint8Array, outOffset = 0): void {
+    const keys = this.live();
+    const blocks = Math.max(1, Math.ceil(data.length / BLOCK));
+    const whole = data.length >> 3;
+    let l = 0;
+    let r = 0;
+    for (let block = 0; block < blocks; block++) {
+      const o = block * BLOCK;
+      if (block < whole) {
+        const d = data;
+        l ^= IP_HI[d[o]] | IP_HI[256 + d[o + 1]] | IP_HI[512 + d[o + 2]] | IP_HI[768 + d[o + 3]] | IP_HI[1024 + d[o + 4]] | IP_HI[1280 + d[o + 5]] | IP_HI[1536 + d[o + 6]] | IP_HI[1792 + d[o + 7]];
+        r ^= IP_LO[d[o]] | IP_LO[256 + d[o + 1]] | IP_LO[512 + d[o + 2]] | IP_LO[768 + d[o + 3]] | IP_LO[1024 + d[o + 4]] | IP_LO[1280 + d[o + 5]] | IP_LO[1536 + d[o + 6]] | IP_LO[1792 + d[o + 7]];
+      } else {
+        for (let j = 0; o + j < data.length; j++) {
+          l ^= IP_HI[256 * j + data[o + j]];
+          r ^= IP_LO[256 * j + data[o + j]];
+        }
+      }
+      if ((retail && block < blocks - 1) || this.#single) {
+        rounds(l, r, keys, 0, false);
+      } else {
+        rounds(l, r, keys, 0, false);
+        rounds(outLeft, outRight, keys, 32, true);
+        rounds(outLeft, outRight, keys, 64, false);
+      }
+      l = outLeft;
+      r = outRight;
+    }
+    writeFinal(l, r, out, outOffset);
+  }
+
   private crypt(b: Uint8Array, o: number, decrypt: boolean, firstOnly: boolean): void {
     const keys = this.live();
     if (o < 0 || o + BLOCK > b.length) throw new CryptoError('BAD_DATA_LENGTH', `no 8-byte block at ${o}`);
-    let l = IP_HI[b[o]] | IP_HI[256 + b[o + 1]] | IP_HI[512 + b[o + 2]] | IP_HI[768 + b[o + 3]] | IP_HI[1024 + b[o + 4]] | IP_HI[1280 + b[o + 5]] | IP_HI[1536 + b[o + 6]] | IP_HI[1792 + b[o + 7]];
-    let r = IP_LO[b[o]] | IP_LO[256 + b[o + 1]] | IP_LO[512 + b[o + 2]] | IP_LO[768 + b[o + 3]] | IP_LO[1024 + b[o + 4]] | IP_LO[1280 + b[o + 5]] | IP_LO[1536 + b[o + 6]] | IP_LO[1792 + b[o + 7]];
+    const l = IP_HI[b[o]] | IP_HI[256 + b[o + 1]] | IP_HI[512 + b[o + 2]] | IP_HI[768 + b[o + 3]] | IP_HI[1024 + b[o + 4]] | IP_HI[1280 + b[o + 5]] | IP_HI[1536 + b[o + 6]] | IP_HI[1792 + b[o + 7]];
+    const r = IP_LO[b[o]] | IP_LO[256 + b[o + 1]] | IP_LO[512 + b[o + 2]] | IP_LO[768 + b[o + 3]] | IP_LO[1024 + b[o + 4]] | IP_LO[1280 + b[o + 5]] | IP_LO[1536 + b[o + 6]] | IP_LO[1792 + b[o + 7]];
     if (firstOnly || this.#single) {
       rounds(l, r, keys, 0, decrypt);
     } else {
@@ -311,22 +367,7 @@ export class DesSchedule {
       rounds(outLeft, outRight, keys, 32, !decrypt);
       rounds(outLeft, outRight, keys, decrypt ? 0 : 64, decrypt);
     }
-    l = outLeft;
-    r = outRight;
-    const hi =
-      FP_HI[l >>> 24] | FP_HI[256 + ((l >>> 16) & 255)] | FP_HI[512 + ((l >>> 8) & 255)] | FP_HI[768 + (l & 255)] |
-      FP_HI[1024 + (r >>> 24)] | FP_HI[1280 + ((r >>> 16) & 255)] | FP_HI[1536 + ((r >>> 8) & 255)] | FP_HI[1792 + (r & 255)];
-    const lo =
-      FP_LO[l >>> 24] | FP_LO[256 + ((l >>> 16) & 255)] | FP_LO[512 + ((l >>> 8) & 255)] | FP_LO[768 + (l & 255)] |
-      FP_LO[1024 + (r >>> 24)] | FP_LO[1280 + ((r >>> 16) & 255)] | FP_LO[1536 + ((r >>> 8) & 255)] | FP_LO[1792 + (r & 255)];
-    b[o] = hi >>> 24;
-    b[o + 1] = hi >>> 16;
-    b[o + 2] = hi >>> 8;
-    b[o + 3] = hi;
-    b[o + 4] = lo >>> 24;
-    b[o + 5] = lo >>> 16;
-    b[o + 6] = lo >>> 8;
-    b[o + 7] = lo;
+    writeFinal(outLeft, outRight, b, o);
   }
 
   /** Zero the schedule; every later use throws KEY_DESTROYED. */

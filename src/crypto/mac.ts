@@ -17,14 +17,9 @@ export function isMacAlgorithm(name: string): name is MacAlgorithm {
 
 const HEX_ASCII = Buffer.from('0123456789ABCDEF', 'latin1');
 
-/** 8 bytes -> 16 ASCII hex characters, as bytes. */
-function hexExpand(block: Uint8Array): Buffer {
-  const out = Buffer.allocUnsafe(16);
-  for (let i = 0; i < 8; i++) {
-    out[i * 2] = HEX_ASCII[block[i] >> 4];
-    out[i * 2 + 1] = HEX_ASCII[block[i] & 15];
-  }
-  return out;
+/** A 32-bit word -> 8 ASCII hex characters at out[offset]. */
+function hexWord(word: number, out: Uint8Array, offset: number): void {
+  for (let k = 0; k < 8; k++) out[offset + k] = HEX_ASCII[(word >>> (28 - 4 * k)) & 15];
 }
 
 /**
@@ -35,39 +30,35 @@ function hexExpand(block: Uint8Array): Buffer {
  */
 export function unionpayEcbMac(key: SecretKey, data: Uint8Array): Buffer {
   const cipher = key.cipher();
-  const x = Buffer.alloc(BLOCK);
+  // XOR of every block (the last zero-padded), in two words.
+  let hi = 0;
+  let lo = 0;
   const whole = data.length - (data.length % BLOCK);
-  for (let i = 0; i < whole; i += BLOCK) for (let j = 0; j < BLOCK; j++) x[j] ^= data[i + j];
-  for (let i = whole; i < data.length; i++) x[i - whole] ^= data[i]; // the zero-padded last block
-  const expanded = hexExpand(x);
+  for (let i = 0; i < whole; i += BLOCK) {
+    hi ^= (data[i] << 24) | (data[i + 1] << 16) | (data[i + 2] << 8) | data[i + 3];
+    lo ^= (data[i + 4] << 24) | (data[i + 5] << 16) | (data[i + 6] << 8) | data[i + 7];
+  }
+  for (let i = whole; i < data.length; i++) {
+    const shift = 24 - 8 * ((i - whole) & 3);
+    if (i - whole < 4) hi ^= data[i] << shift;
+    else lo ^= data[i] << shift;
+  }
+  const expanded = Buffer.allocUnsafe(16);
+  hexWord(hi, expanded, 0);
+  hexWord(lo, expanded, 8);
   cipher.encryptBlock(expanded, 0);
   for (let j = 0; j < BLOCK; j++) expanded[j] ^= expanded[8 + j];
   cipher.encryptBlock(expanded, 0);
-  return hexExpand(expanded).subarray(0, 8);
-}
-
-/**
- * CBC-MAC with a zero IV over the zero-padded data (an empty input is one zero block): every
- * block with K1 alone when `retail` (X9.19) except the last, which gets the whole key
- * (D K2 E K1 after E K1 is E K1 D K2 E K1); with the whole key throughout otherwise (X9.9).
- */
-function cbcMac(key: SecretKey, data: Uint8Array, retail: boolean): Buffer {
-  const cipher = key.cipher();
-  const h = Buffer.alloc(BLOCK);
-  const blocks = Math.max(1, Math.ceil(data.length / BLOCK));
-  for (let b = 0; b < blocks; b++) {
-    const at = b * BLOCK;
-    const end = Math.min(BLOCK, data.length - at);
-    for (let j = 0; j < end; j++) h[j] ^= data[at + j];
-    if (retail && b < blocks - 1) cipher.encryptBlockFirstKey(h, 0);
-    else cipher.encryptBlock(h, 0);
-  }
-  return h;
+  const mac = Buffer.allocUnsafe(BLOCK);
+  hexWord((expanded[0] << 24) | (expanded[1] << 16) | (expanded[2] << 8) | expanded[3], mac, 0);
+  return mac;
 }
 
 /** R-MAC-2, ANSI X9.9: CBC-MAC, zero IV, with the key as given (DES for 8 bytes, 3DES otherwise). */
 export function x99Mac(key: SecretKey, data: Uint8Array): Buffer {
-  return cbcMac(key, data, false);
+  const mac = Buffer.allocUnsafe(BLOCK);
+  key.cipher().cbcMac(data, false, mac);
+  return mac;
 }
 
 /**
@@ -76,7 +67,9 @@ export function x99Mac(key: SecretKey, data: Uint8Array): Buffer {
  */
 export function x919Mac(key: SecretKey, data: Uint8Array): Buffer {
   if (key.length !== 16) throw new CryptoError('BAD_KEY_LENGTH', `x9.19 needs a 16-byte key, got ${key.length}`);
-  return cbcMac(key, data, true);
+  const mac = Buffer.allocUnsafe(BLOCK);
+  key.cipher().cbcMac(data, true, mac); // E K1 ... E K1, then D K2 E K1 on the last: K1 K2 K1 3DES
+  return mac;
 }
 
 export function computeMac(algorithm: MacAlgorithm, key: SecretKey, data: Uint8Array): Buffer {
