@@ -2,7 +2,7 @@ import { Buffer } from 'node:buffer';
 import { inspect } from 'node:util';
 import { CryptoError } from '../errors';
 import { fromHex, toHex } from '../codec/hex';
-import { checkKeyLength, DesSchedule } from './des';
+import { checkKeyLength, KeyCiphers } from './des';
 
 export const DEFAULT_CHECK_LENGTH = 4;
 
@@ -13,8 +13,8 @@ export const DEFAULT_CHECK_LENGTH = 4;
  */
 export class SecretKey {
   #bytes: Buffer;
-  /** The key schedule, built on first use and kept for the key's life; destroy() zeroes it. */
-  #schedule: DesSchedule | null = null;
+  /** The key's node:crypto contexts, created on first use and kept for the key's life; destroy() drops them. */
+  #ciphers: KeyCiphers | null = null;
 
   private constructor(bytes: Buffer) {
     checkKeyLength(bytes.length);
@@ -47,22 +47,22 @@ export class SecretKey {
   }
 
   /**
-   * The key's DES schedule, for the crypto modules (MACs work block by block in place). Kept for
-   * the key's life, so a MAC builds no cipher; zeroed and dropped by destroy().
+   * The key's node:crypto contexts (ECB both ways, zero-IV CBC for the MACs), for the crypto
+   * modules. Kept for the key's life, so a MAC creates no cipher; dropped by destroy().
    */
-  cipher(): DesSchedule {
+  ciphers(): KeyCiphers {
     if (this.destroyed) throw new CryptoError('KEY_DESTROYED', 'key was destroyed');
-    this.#schedule ??= new DesSchedule(this.#bytes);
-    return this.#schedule;
+    this.#ciphers ??= new KeyCiphers(this.#bytes);
+    return this.#ciphers;
   }
 
-  /** 3DES (DES for an 8-byte key) ECB, data a multiple of 8 bytes. */
+  /** 3DES (DES for an 8-byte key, as K1 K1 K1) ECB, data a multiple of 8 bytes. */
   encrypt(data: Uint8Array): Buffer {
-    return this.cipher().ecb(data, false);
+    return this.ciphers().encrypt(data);
   }
 
   decrypt(data: Uint8Array): Buffer {
-    return this.cipher().ecb(data, true);
+    return this.ciphers().decrypt(data);
   }
 
   /** R-KEY-2: the first `length` bytes of encrypting 8 zero bytes. */
@@ -87,12 +87,12 @@ export class SecretKey {
     return this.#bytes.equals(other.#bytes);
   }
 
-  /** Zero the bytes and the key schedule, and drop it. */
+  /** Zero the bytes and drop the cipher contexts. */
   destroy(): void {
     this.#bytes.fill(0);
     this.#bytes = Buffer.alloc(0);
-    this.#schedule?.destroy();
-    this.#schedule = null;
+    this.#ciphers?.destroy();
+    this.#ciphers = null;
   }
 
   private label(): string {

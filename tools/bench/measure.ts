@@ -120,6 +120,16 @@ export function paired(a: Side, b: Side, options: PairedOptions = {}): Paired {
   };
 }
 
+/** One side alone: `rounds` windows, the median (for floors and primitives, not comparisons). */
+export function measureOne(side: Side, options: PairedOptions = {}): Measurement {
+  const seconds = options.seconds ?? Number(process.env.BENCH_SECONDS ?? 0.2);
+  const rounds = options.rounds ?? Number(process.env.BENCH_ROUNDS ?? 15);
+  warmUp(side.op, 0.3, side.batch ?? 100);
+  const windows: Window[] = [];
+  for (let round = 0; round < rounds; round++) windows.push(window(side.op, seconds, side.batch ?? 1000));
+  return summarize(side.name, windows);
+}
+
 const n = (x: number): string => Math.round(x).toLocaleString('en-US');
 
 export function formatRate(m: Measurement): string {
