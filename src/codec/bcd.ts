@@ -46,41 +46,56 @@ export function bcdLength(digitCount: number): number {
   return (digitCount + 1) >> 1;
 }
 
-function nibbleOf(text: string, i: number, track: boolean): number {
-  const c = text.charCodeAt(i);
-  const n = c - ZERO;
-  if (n >= 0 && n <= 9) return n;
+/**
+ * Character code -> nibble, or -1: one table for digits, one for track data (digits, `=` as D, and
+ * A B C E F in either case). Indexed by any UTF-16 code unit, so the encoder needs no range check.
+ */
+function nibbleTable(track: boolean): Int8Array {
+  const table = new Int8Array(65536).fill(-1);
+  for (let d = 0; d <= 9; d++) table[ZERO + d] = d;
   if (track) {
-    if (c === EQUALS) return TRACK_SEPARATOR_NIBBLE;
-    const letter = TRACK_SYMBOLS.indexOf(text[i].toUpperCase());
-    if (letter >= 10 && text[i] !== 'D' && text[i] !== 'd') return letter;
+    table[EQUALS] = TRACK_SEPARATOR_NIBBLE;
+    for (const letter of 'ABCEF') {
+      const nibble = TRACK_SYMBOLS.indexOf(letter);
+      table[letter.charCodeAt(0)] = nibble;
+      table[letter.toLowerCase().charCodeAt(0)] = nibble;
+    }
   }
-  throw new CodecError(
-    'NON_DIGIT',
-    track ? `not a digit, '=' or A-F at position ${i}` : `not a digit at position ${i}`,
-    { offset: i },
-  );
+  return table;
+}
+const DIGIT_NIBBLES = nibbleTable(false);
+const TRACK_NIBBLES = nibbleTable(true);
+
+function nonDigit(i: number, track: boolean): CodecError {
+  return new CodecError('NON_DIGIT', track ? `not a digit, '=' or A-F at position ${i}` : `not a digit at position ${i}`, { offset: i });
 }
 
 /** Write `digits` as packed BCD at `target[offset]`; returns the offset after the last byte. */
 export function writeBcd(target: Uint8Array, offset: number, digits: string, options: BcdOptions): number {
   const track = options.track === true;
+  const table = track ? TRACK_NIBBLES : DIGIT_NIBBLES;
   const pad = options.pad ?? 0;
   const count = digits.length;
+  const left = options.align === 'left';
   let i = 0;
   let o = offset;
-  if (count & 1) {
-    if (options.align === 'right') {
-      target[o++] = (pad << 4) | nibbleOf(digits, 0, track);
-      i = 1;
-    }
+  if (count & 1 && !left) {
+    const n = table[digits.charCodeAt(0)];
+    if (n < 0) throw nonDigit(0, track);
+    target[o++] = (pad << 4) | n;
+    i = 1;
   }
-  const pairsEnd = options.align === 'left' && count & 1 ? count - 1 : count;
+  const pairsEnd = left && count & 1 ? count - 1 : count;
   for (; i < pairsEnd; i += 2) {
-    target[o++] = (nibbleOf(digits, i, track) << 4) | nibbleOf(digits, i + 1, track);
+    const hi = table[digits.charCodeAt(i)];
+    const lo = table[digits.charCodeAt(i + 1)];
+    if ((hi | lo) < 0) throw nonDigit(hi < 0 ? i : i + 1, track);
+    target[o++] = (hi << 4) | lo;
   }
-  if (count & 1 && options.align === 'left') {
-    target[o++] = (nibbleOf(digits, count - 1, track) << 4) | pad;
+  if (count & 1 && left) {
+    const n = table[digits.charCodeAt(count - 1)];
+    if (n < 0) throw nonDigit(count - 1, track);
+    target[o++] = (n << 4) | pad;
   }
   return o;
 }
@@ -131,14 +146,44 @@ export function readBcd(
     tail = digit;
     last--;
   }
-  let out = head;
-  for (let i = first; i < last; i++) {
-    const pair = pairs[source[i]];
-    if (pair === undefined) throw badNibble(i);
-    out += pair;
+  // The digits go into a scratch buffer and come out as one flat string: built by concatenation
+  // they would be a rope, which the next charCodeAt (re-encoding the value, say) must flatten.
+  const pairCount = last - first;
+  if (pairCount < FLAT_FROM) {
+    let out = head;
+    for (let i = first; i < last; i++) {
+      const pair = pairs[source[i]];
+      if (pair === undefined) throw badNibble(i);
+      out += pair;
+    }
+    return out + tail;
   }
-  return out + tail;
+  const codes = track ? TRACK_CODES : DIGIT_CODES;
+  const size = 2 * pairCount + 2;
+  if (scratch.length < size) scratch = Buffer.allocUnsafe(Math.max(size, 2 * scratch.length));
+  let k = 0;
+  if (head !== '') scratch[k++] = head.charCodeAt(0);
+  for (let i = first; i < last; i++) {
+    const b = source[i];
+    const pair = codes[b];
+    if (pair < 0) throw badNibble(i);
+    scratch[k++] = pair >> 8;
+    scratch[k++] = pair & 0xff;
+  }
+  if (tail !== '') scratch[k++] = tail.charCodeAt(0);
+  return scratch.toString('latin1', 0, k);
 }
+
+/** Below this many bytes, concatenation (V8 copies strings under 13 characters flat anyway). */
+const FLAT_FROM = 6;
+let scratch = Buffer.allocUnsafe(64);
+
+/** Byte -> its two symbols' character codes (high << 8 | low), or -1. */
+function codeTable(pairs: (string | undefined)[]): Int32Array {
+  return Int32Array.from(pairs, (p) => (p === undefined ? -1 : (p.charCodeAt(0) << 8) | p.charCodeAt(1)));
+}
+const DIGIT_CODES = codeTable(DIGIT_PAIRS);
+const TRACK_CODES = codeTable(TRACK_PAIRS);
 
 export function decodeBcd(bytes: Uint8Array, digitCount: number, align: Alignment, track = false): string {
   if (bcdLength(digitCount) > bytes.length) {

@@ -2,7 +2,7 @@ import { Buffer } from 'node:buffer';
 import { inspect } from 'node:util';
 import { CryptoError } from '../errors';
 import { fromHex, toHex } from '../codec/hex';
-import { checkKeyLength, EcbEngine } from './des';
+import { checkKeyLength, KeyCiphers } from './des';
 
 export const DEFAULT_CHECK_LENGTH = 4;
 
@@ -13,7 +13,8 @@ export const DEFAULT_CHECK_LENGTH = 4;
  */
 export class SecretKey {
   #bytes: Buffer;
-  #engine: EcbEngine | null = null;
+  /** The key's node:crypto contexts, created on first use and kept for the key's life; destroy() drops them. */
+  #ciphers: KeyCiphers | null = null;
 
   private constructor(bytes: Buffer) {
     checkKeyLength(bytes.length);
@@ -45,19 +46,23 @@ export class SecretKey {
     return this.#bytes.length === 0;
   }
 
-  private get engine(): EcbEngine {
+  /**
+   * The key's node:crypto contexts (ECB both ways, zero-IV CBC for the MACs), for the crypto
+   * modules. Kept for the key's life, so a MAC creates no cipher; dropped by destroy().
+   */
+  ciphers(): KeyCiphers {
     if (this.destroyed) throw new CryptoError('KEY_DESTROYED', 'key was destroyed');
-    this.#engine ??= new EcbEngine(this.#bytes);
-    return this.#engine;
+    this.#ciphers ??= new KeyCiphers(this.#bytes);
+    return this.#ciphers;
   }
 
-  /** 3DES (DES for an 8-byte key) ECB, data a multiple of 8 bytes. */
+  /** 3DES (DES for an 8-byte key, as K1 K1 K1) ECB, data a multiple of 8 bytes. */
   encrypt(data: Uint8Array): Buffer {
-    return this.engine.encrypt(data);
+    return this.ciphers().encrypt(data);
   }
 
   decrypt(data: Uint8Array): Buffer {
-    return this.engine.decrypt(data);
+    return this.ciphers().decrypt(data);
   }
 
   /** R-KEY-2: the first `length` bytes of encrypting 8 zero bytes. */
@@ -86,8 +91,8 @@ export class SecretKey {
   destroy(): void {
     this.#bytes.fill(0);
     this.#bytes = Buffer.alloc(0);
-    this.#engine?.destroy();
-    this.#engine = null;
+    this.#ciphers?.destroy();
+    this.#ciphers = null;
   }
 
   private label(): string {

@@ -65,6 +65,55 @@ describe('codec/hex and lrc', () => {
     assert.equal(toHex(fromHex('00ff10')), '00FF10');
   });
 
+  it('R-MSG-4, R-MSG-6: the encoder takes exactly digits (and for track data = and A B C E F in either case) in every position, any other UTF-16 unit is NON_DIGIT at its position', () => {
+    const trackNibble = (c: string): number => (c === '=' ? 0xd : c !== '' && '0123456789ABCEFabcef'.includes(c) ? parseInt(c, 16) : -1);
+    // Every Latin-1 unit, and beyond it digits of other scripts (Arabic-Indic, fullwidth) and the last unit.
+    const codes = [...Array(256).keys(), 0x660, 0x669, 0xff10, 0xff19, 0xff21, 0xffff];
+    for (const code of codes) {
+      const c = String.fromCharCode(code);
+      for (const track of [false, true]) {
+        const nibble = track ? trackNibble(c) : '0123456789'.includes(c) ? Number(c) : -1;
+        // Every position: the odd right-aligned head, a pair's high and low, the odd left-aligned tail.
+        for (const [digits, align, at, expected] of [
+          [c + '12', 'right', 0, `0${nibble.toString(16)}12`],
+          [c + '1', 'right', 0, `${nibble.toString(16)}1`],
+          ['1' + c, 'left', 1, `1${nibble.toString(16)}`],
+          ['12' + c, 'left', 2, `12${nibble.toString(16)}0`],
+        ] as const) {
+          if (nibble < 0) {
+            assert.throws(() => encodeBcd(digits, { align, track }), (e: CodecError) => e.code === 'NON_DIGIT' && e.context.offset === at, `${code} ${track}`);
+          } else {
+            assert.equal(toHex(encodeBcd(digits, { align, track })), expected.toUpperCase(), `${code} ${track}`);
+          }
+        }
+      }
+    }
+  });
+
+  it('R-MSG-4: encode then decode gives the digits back for random digit strings, both alignments and pads', () => {
+    fc.assert(
+      fc.property(fc.stringMatching(/^\d{0,40}$/), fc.constantFrom('left', 'right') as fc.Arbitrary<'left' | 'right'>, fc.constantFrom(0x0, 0xf) as fc.Arbitrary<0x0 | 0xf>, (digits, align, pad) => {
+        assert.equal(decodeBcd(encodeBcd(digits, { align, pad }), digits.length, align), digits);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('R-MSG-4, R-MSG-6: long and short values decode alike: track round trips, and a bad nibble anywhere is NON_DIGIT at its byte', () => {
+    fc.assert(
+      fc.property(fc.stringMatching(/^[0-9=]{1,104}$/), fc.constantFrom('left', 'right') as fc.Arbitrary<'left' | 'right'>, fc.nat(), (digits, align, at) => {
+        const packed = encodeBcd(digits, { align, track: true });
+        assert.equal(decodeBcd(packed, digits.length, align, true), digits);
+        if (digits.includes('=')) return;
+        const numeric = encodeBcd(digits, { align });
+        const byte = at % numeric.length;
+        numeric[byte] = 0xaa; // both nibbles A: no digit, no pad
+        assert.throws(() => decodeBcd(numeric, digits.length, align), (e: CodecError) => e.code === 'NON_DIGIT' && e.context.offset === byte);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
   it('R-MDM-6: LRC is the XOR of the bytes (spec example, length through ETX = E6)', () => {
     assert.equal(lrc(fromHex('00076000038009080003')), 0xe6);
     assert.equal(lrc(fromHex('0200076000038009080003E6'), 1, 11), 0xe6);
