@@ -11,6 +11,7 @@
 import { systemClock } from '../src/clock';
 import { ModemChannel } from '../src/modem/at-channel';
 import { initStep, loadModemProfile } from '../src/modem/profile';
+import { probePinPad } from '../src/pinpad/probe';
 import { loadPinPadProfile } from '../src/pinpad/profile';
 import { SzztPinPad } from '../src/pinpad/szzt-driver';
 import { PinPadError } from '../src/pinpad/szzt-link';
@@ -26,6 +27,17 @@ async function checkPinPad(): Promise<void> {
     return;
   }
   const profile = loadPinPadProfile(process.env.NACBRIDGE_PINPAD_PROFILE ?? 'zt588');
+  if (profile.driver !== 'szzt') {
+    // Other families: their read-only device information, through the probe.
+    try {
+      const { found, attempts } = await probePinPad(port, { timeoutMs: profile.timeoutMs });
+      if (found && found.family === profile.driver) results.push(['PIN pad device information', 'passed', `${found.model} firmware ${found.firmware} ${found.serial}`.trim()]);
+      else results.push(['PIN pad device information', 'failed', found ? `a ${found.family} pad answered, the profile is ${profile.driver}` : attempts.map((a) => `${a.family} ${a.outcome}`).join(', ')]);
+    } catch (e) {
+      results.push(['PIN pad', 'failed', (e as Error).message]);
+    }
+    return;
+  }
   let pad: SzztPinPad;
   try {
     pad = await SzztPinPad.open(port, profile);
