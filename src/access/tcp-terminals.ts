@@ -54,12 +54,12 @@ export class TerminalListener {
    * acceptErrors: connections the system failed to accept (the listener goes on listening).
    */
   /**
-   * refused: not in the allow-list. sourceLimited: over maxConnectionsPerSource. reclaimed: a
+   * refused: not in the allow-list. goneAtOnce: reset before it could be looked at. sourceLimited: over maxConnectionsPerSource. reclaimed: a
    * longest-idle connection closed so that a newcomer could have its address. poolExhausted: no
    * address to give or take. rateLimited: dropped for sending over maxFramesPerSecond.
    * penalized: refused because the source flooded within rateLimitPenaltySeconds.
    */
-  readonly counters = { ...zeroAccessCounters(), refused: 0, sourceLimited: 0, penalized: 0, reclaimed: 0, poolExhausted: 0, rateLimited: 0, acceptErrors: 0 };
+  readonly counters = { ...zeroAccessCounters(), refused: 0, goneAtOnce: 0, sourceLimited: 0, penalized: 0, reclaimed: 0, poolExhausted: 0, rateLimited: 0, acceptErrors: 0 };
   private server: Server | null = null;
   /** Settles once the listening socket is closed and every connection it accepted has ended. */
   private serverClosed: Promise<void> | null = null;
@@ -85,7 +85,13 @@ export class TerminalListener {
 
   async start(): Promise<void> {
     const server = createServer({ pauseOnConnect: true }, (accepted) => {
-      const remote = normalizeAddress(accepted.remoteAddress ?? '');
+      if (accepted.remoteAddress === undefined) {
+        // Reset before we looked: gone, not refused (the allow-list never saw an address).
+        this.counters.goneAtOnce++;
+        accepted.destroy();
+        return;
+      }
+      const remote = normalizeAddress(accepted.remoteAddress);
       if (!this.allow.allows(remote)) {
         this.counters.refused++;
         accepted.destroy();

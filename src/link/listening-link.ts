@@ -120,7 +120,12 @@ export class ListeningLink extends EventEmitter<GroupLinkEvents> implements Grou
 
   private bind(): Promise<number> {
     const server = createServer({ pauseOnConnect: true }, (socket) => {
-      const remote = normalizeAddress(socket.remoteAddress ?? '');
+      if (socket.remoteAddress === undefined) {
+        // Reset before we looked: gone, not refused (the allow-list never saw an address).
+        socket.destroy();
+        return;
+      }
+      const remote = normalizeAddress(socket.remoteAddress);
       if (!this.allow.allows(remote)) {
         this.refused++;
         log('link %s: refused %s (not in its allow-list)', this.name, remote);

@@ -109,9 +109,10 @@ export function nacRegistry(nac: Nac): Registry {
   lineMetrics(nac, fromCounters, registry);
   const listener = nac.listener;
   if (listener) {
-    fromCounters('nacbridge_terminal_connections_total', 'TCP terminal connections: accepted, refused by the allow-list, over the per-source limit, from a source that flooded, with no line address left, or failed in the system\'s accept', ['outcome'] as const, () => [
+    fromCounters('nacbridge_terminal_connections_total', 'TCP terminal connections: accepted, refused by the allow-list, reset before they could be looked at, over the per-source limit, from a source that flooded, with no line address left, or failed in the system\'s accept', ['outcome'] as const, () => [
       [{ outcome: 'accepted' }, listener.counters.calls],
       [{ outcome: 'refused' }, listener.counters.refused],
+      [{ outcome: 'gone-at-once' }, listener.counters.goneAtOnce],
       [{ outcome: 'source-limited' }, listener.counters.sourceLimited],
       [{ outcome: 'penalized' }, listener.counters.penalized],
       [{ outcome: 'no-address' }, listener.counters.poolExhausted],
