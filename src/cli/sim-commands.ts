@@ -8,7 +8,7 @@ import { isMacAlgorithm } from '../crypto/mac';
 import { startModemSim, type ModemSim } from '../../tools/modem-sim/runner';
 import type { CallerIdFormat, ModemPersonality } from '../../tools/modem-sim/emulator';
 import { parseScript, runPos, stepLine } from '../../tools/pos-sim/runner';
-import { EXIT_MISMATCH, stopSignal, UsageError } from './io';
+import { EXIT_BAD_INPUT, EXIT_MISMATCH, stopSignal, UsageError } from './io';
 import { ansField, hostPort, listenPort, wholeNumber, type HostPort } from './options';
 import { platformConfigSchema } from '../../tools/platform-sim/config';
 import { PlatformSimulator } from '../../tools/platform-sim/simulator';
@@ -53,14 +53,22 @@ export function registerSimCommands(program: Command): Command {
     .requiredOption('--config <file>', 'simulator configuration (JSON or YAML)')
     .action(async (options: { config: string }) => {
       const config = loadConfigFile(platformConfigSchema, options.config);
-      const simulator = new PlatformSimulator(config);
+      const simulator = new PlatformSimulator(config, {
+        onJournalError: (e) => process.stderr.write(`nacbridge: ${e.describe()}${config.onJournalError === 'stop' ? '; stopping' : '; answering without the journal'}\n`),
+      });
       await simulator.start();
       const where = config.listen.map((l, i) => `${l.host}:${simulator.ports[i]}`).join(', ');
       process.stdout.write(`platform simulator listening on ${where} (${config.framing}, ${config.terminals.length} terminal(s))\n`);
-      const signal = await stopSignal();
+      const why = await Promise.race([stopSignal(), simulator.stopped]);
       await simulator.close();
-      const entries = simulator.journal.entries.length;
-      process.stdout.write(`platform simulator stopped (${signal}) after ${entries} request(s)\n`);
+      const { count, unwritten } = simulator.journal;
+      const missing = unwritten > 0 ? `, ${unwritten} of them not in the journal` : '';
+      if (typeof why !== 'string') {
+        process.stdout.write(`platform simulator stopped (journal failed) after ${count} request(s)${missing}\n`);
+        process.exitCode = EXIT_BAD_INPUT;
+        return;
+      }
+      process.stdout.write(`platform simulator stopped (${why}) after ${count} request(s)${missing}\n`);
     });
   sim
     .command('modem')

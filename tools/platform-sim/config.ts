@@ -67,6 +67,16 @@ export const platformConfigSchema = z
       )
       .default([]),
     journal: z.string().optional(),
+    /**
+     * When the journal cannot be opened or written (missing folder, full disk): 'stop' stops the
+     * simulator cleanly, leaving the request whose entry failed unanswered (an approval is never
+     * sent unrecorded); 'continue' reports it and goes on answering without the journal.
+     */
+    onJournalError: z.enum(['stop', 'continue']).default('stop'),
+    /** 'write': each entry is in the system's hands before its answer is sent (survives kill -9); 'fsync': on the disk (survives a crash of the machine). */
+    journalFlush: z.enum(['write', 'fsync']).default('write'),
+    /** How many of the newest journal entries are kept in memory; the file has them all. */
+    journalMemory: z.number().int().min(1).max(1_000_000).default(1000),
     /** Written when the simulator stops. */
     reconciliation: z.string().optional(),
     report: z.string().optional(),
