@@ -1,0 +1,102 @@
+import { closeSync, openSync, readSync } from 'node:fs';
+import type { Command } from 'commander';
+import { NacbridgeError } from '../errors';
+import { UsageError } from './io';
+
+/** Inputs read from a file or stdin larger than their cap are refused: a typed error naming the cap. */
+export class InputTooLarge extends NacbridgeError {
+  constructor(what: string, cap: number) {
+    super('INPUT_TOO_LARGE', `${what} is larger than ${cap} bytes, the most nacbridge reads for it`, { cap });
+  }
+}
+
+/** A key, PIN or PAN file holds a line of hex or digits: 4 KiB is far more than any. */
+export const SECRET_FILE_CAP = 4096;
+
+/**
+ * Read at most `cap` bytes of `file`: one byte more is an InputTooLarge, found after reading
+ * cap + 1 bytes however big the file (or endless the device: /dev/zero) is. Unreadable files are
+ * a UsageError naming the system's code.
+ */
+export function readFileCapped(file: string, cap: number, what: string): Buffer {
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch (e) {
+    throw new UsageError(`cannot read ${what} ${file}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`);
+  }
+  try {
+    const buffer = Buffer.alloc(cap + 1);
+    let length = 0;
+    for (;;) {
+      let n: number;
+      try {
+        n = readSync(fd, buffer, length, buffer.length - length, null);
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === 'EAGAIN') continue;
+        throw new UsageError(`cannot read ${what} ${file}: ${code ?? 'error'}`);
+      }
+      if (n === 0) break;
+      length += n;
+      if (length > cap) throw new InputTooLarge(`${what} ${file}`, cap);
+    }
+    return buffer.subarray(0, length);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export type SecretName = 'key' | 'pin' | 'pan';
+
+const PLACEHOLDER: Record<SecretName, string> = { key: 'hex', pin: 'digits', pan: 'digits' };
+
+/**
+ * Three forms of one secret option: --NAME VALUE (visible in `ps`: kept for convenience, with a
+ * warning), --NAME-env VAR and --NAME-file FILE.
+ */
+export function secretOption(command: Command, name: SecretName, description: string): Command {
+  return command
+    .option(`--${name} <${PLACEHOLDER[name]}>`, `${description} (visible to other users in ps: prefer --${name}-env or --${name}-file)`)
+    .option(`--${name}-env <var>`, `environment variable holding the ${description}`)
+    .option(`--${name}-file <file>`, `file holding the ${description}`);
+}
+
+export interface SecretSources {
+  value?: string;
+  env?: string;
+  file?: string;
+}
+
+/** The three forms of `name` in commander's parsed options (`key`, `keyEnv`, `keyFile`). */
+export function secretSources(options: Record<string, unknown>, name: SecretName): SecretSources {
+  const s = (v: unknown) => (typeof v === 'string' ? v : undefined);
+  return { value: s(options[name]), env: s(options[`${name}Env`]), file: s(options[`${name}File`]) };
+}
+
+/**
+ * The secret from exactly one of its forms, trimmed; undefined when none is given and it is
+ * optional. The command-line form prints one warning line on stderr. Messages never quote it.
+ */
+export function readSecret(name: SecretName, what: string, sources: SecretSources, required: boolean): string | undefined {
+  const given = [sources.value, sources.env, sources.file].filter((v) => v !== undefined).length;
+  if (given === 0) {
+    if (!required) return undefined;
+    throw new UsageError(`give the ${what} with one of --${name}-env VAR, --${name}-file FILE or --${name} (visible in ps)`);
+  }
+  if (given > 1) throw new UsageError(`give the ${what} with only one of --${name}, --${name}-env or --${name}-file`);
+  let text: string;
+  if (sources.value !== undefined) {
+    process.stderr.write(`nacbridge: warning: --${name} on the command line is visible to other users (ps, shell history); use --${name}-env VAR or --${name}-file FILE\n`);
+    text = sources.value;
+  } else if (sources.env !== undefined) {
+    const value = process.env[sources.env];
+    if (value === undefined || value.trim() === '') throw new UsageError(`environment variable ${sources.env} (--${name}-env) is not set`);
+    text = value;
+  } else {
+    text = readFileCapped(sources.file as string, SECRET_FILE_CAP, `${what} file`).toString('utf8');
+  }
+  const trimmed = text.trim();
+  if (trimmed === '') throw new UsageError(`the ${what} given with --${name}${sources.env !== undefined ? '-env' : sources.file !== undefined ? '-file' : ''} is empty`);
+  return trimmed;
+}
