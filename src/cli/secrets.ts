@@ -1,50 +1,15 @@
-import { closeSync, openSync, readSync } from 'node:fs';
+import { readFileCapped as readCapped } from '../config/read-capped';
 import type { Command } from 'commander';
-import { NacbridgeError } from '../errors';
 import { UsageError } from './io';
 
-/** Inputs read from a file or stdin larger than their cap are refused: a typed error naming the cap. */
-export class InputTooLarge extends NacbridgeError {
-  constructor(what: string, cap: number) {
-    super('INPUT_TOO_LARGE', `${what} is larger than ${cap} bytes, the most nacbridge reads for it`, { cap });
-  }
-}
+export { InputTooLarge } from '../config/read-capped';
 
 /** A key, PIN or PAN file holds a line of hex or digits: 4 KiB is far more than any. */
 export const SECRET_FILE_CAP = 4096;
 
-/**
- * Read at most `cap` bytes of `file`: one byte more is an InputTooLarge, found after reading
- * cap + 1 bytes however big the file (or endless the device: /dev/zero) is. Unreadable files are
- * a UsageError naming the system's code.
- */
+/** Read a secret's file, at most `cap` bytes (InputTooLarge past it); unreadable: a UsageError. */
 export function readFileCapped(file: string, cap: number, what: string): Buffer {
-  let fd: number;
-  try {
-    fd = openSync(file, 'r');
-  } catch (e) {
-    throw new UsageError(`cannot read ${what} ${file}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`);
-  }
-  try {
-    const buffer = Buffer.alloc(cap + 1);
-    let length = 0;
-    for (;;) {
-      let n: number;
-      try {
-        n = readSync(fd, buffer, length, buffer.length - length, null);
-      } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code;
-        if (code === 'EAGAIN') continue;
-        throw new UsageError(`cannot read ${what} ${file}: ${code ?? 'error'}`);
-      }
-      if (n === 0) break;
-      length += n;
-      if (length > cap) throw new InputTooLarge(`${what} ${file}`, cap);
-    }
-    return buffer.subarray(0, length);
-  } finally {
-    closeSync(fd);
-  }
+  return readCapped(file, cap, `${what} ${file}`, (code) => new UsageError(`cannot read ${what} ${file}: ${code}`));
 }
 
 export type SecretName = 'key' | 'pin' | 'pan';

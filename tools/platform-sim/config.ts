@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { seconds } from '../../src/config/durations';
 import { DEFAULT_DIAL_TAIL_HEX } from '../../src/codec/dial-monitor';
 import { flagRepeats } from '../../src/config/repeats';
+import { AllowList } from '../../src/link/allow-list';
 
 /**
  * The platform simulator's configuration (issue contract; keys may be added, never renamed):
@@ -94,6 +95,17 @@ export const platformConfigSchema = z
     // Keys and cards are looked up by these: a second entry would be silently shadowed.
     flagRepeats(ctx, config.terminals.map((t) => t.terminalId), (i) => ['terminals', i, 'terminalId'], (first) => `same terminal ID as entry ${first}`);
     flagRepeats(ctx, config.cards.map((c) => c.pan), (i) => ['cards', i, 'pan'], (first) => `same card number as entry ${first}`);
+    // What start() would reject: bad allow-list entries and two ports alike (0 picks a free one).
+    config.listen.forEach((spec, i) => {
+      spec.allow.forEach((entry, j) => {
+        try {
+          new AllowList([entry]);
+        } catch (e) {
+          ctx.addIssue({ code: 'custom', path: ['listen', i, 'allow', j], message: (e as Error).message });
+        }
+      });
+    });
+    flagRepeats(ctx, config.listen.map((l, i) => (l.port === 0 ? `free ${i}` : String(l.port))), (i) => ['listen', i, 'port'], (first) => `same port as listen.${first}`);
   });
 
 export type PlatformConfig = z.infer<typeof platformConfigSchema>;
