@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { fromLooseHex, toHex } from '../codec/hex';
 import { computeMac, formatMac, MAC_ALGORITHMS, type MacAlgorithm } from '../crypto/mac';
@@ -14,6 +13,7 @@ import { EXIT_MISMATCH, UsageError } from './io';
 import { wholeNumber } from './options';
 import type { CliFraming } from './frame-json';
 import { registerTr31Commands } from './tr31-commands';
+import { readFileCapped, readSecret, SECRET_FILE_CAP, secretOption, secretSources } from './secrets';
 
 function keyFromHex(hex: string, what: string): SecretKey {
   return SecretKey.fromHex(hex.replace(/\s+/g, ''), what);
@@ -29,13 +29,7 @@ function readTmk(options: { tmkEnv?: string; tmkFile?: string }): SecretKey {
     if (value === undefined || value.trim() === '') throw new UsageError(`environment variable ${options.tmkEnv} is not set`);
     return keyFromHex(value, 'TMK');
   }
-  let text: string;
-  try {
-    text = readFileSync(options.tmkFile as string, 'utf8');
-  } catch (e) {
-    throw new UsageError(`cannot read TMK file ${options.tmkFile}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`);
-  }
-  return keyFromHex(text, 'TMK');
+  return keyFromHex(readFileCapped(options.tmkFile as string, SECRET_FILE_CAP, 'TMK file').toString('utf8'), 'TMK');
 }
 
 const KEY_NAMES: Record<WorkKeyType, string> = { pin: 'pinKey', mac: 'macKey', track: 'trackKey' };
@@ -44,14 +38,11 @@ export function registerCryptoCommands(program: Command): void {
   const crypto = program.command('crypto').description('check values, MACs, PIN blocks and field 62 work keys');
   registerTr31Commands(crypto);
 
-  crypto
-    .command('kcv')
-    .description('check value of a key: the first bytes of encrypting 8 zero bytes')
-    .requiredOption('--key <hex>', 'the key (8, 16 or 24 bytes)')
+  secretOption(crypto.command('kcv').description('check value of a key: the first bytes of encrypting 8 zero bytes'), 'key', 'key in hex (8, 16 or 24 bytes)')
     .option('--length <n>', 'bytes of check value, 1..8', wholeNumber(1, 8), 4)
-    .action((options: { key: string; length: number }) => {
+    .action((options: { length: number } & Record<string, unknown>) => {
       const length = options.length;
-      const key = fromLooseHex(options.key, 'key');
+      const key = fromLooseHex(readSecret('key', 'key', secretSources(options, 'key'), true) as string, 'key');
       try {
         process.stdout.write(toHex(checkValueOf(key, length)) + '\n');
       } finally {
@@ -59,17 +50,14 @@ export function registerCryptoCommands(program: Command): void {
       }
     });
 
-  crypto
-    .command('mac')
-    .description('compute a MAC over data, or over a terminal frame (exit 1 when the frame\'s field 64 differs)')
+  secretOption(crypto.command('mac').description('compute a MAC over data, or over a terminal frame (exit 1 when the frame\'s field 64 differs)'), 'key', 'MAC key in hex')
     .addOption(new Option('--algorithm <name>', 'MAC algorithm').choices([...MAC_ALGORITHMS]).makeOptionMandatory())
-    .requiredOption('--key <hex>', 'the MAC key')
     .option('--data <hex>', 'the bytes to MAC')
     .option('--frame <hex>', 'a terminal frame, as nacbridge decode takes it')
     .addOption(new Option('--framing <framing>', 'length prefix of --frame').choices(['binary2', 'ascii4', 'none']).default('binary2'))
-    .action((options: { algorithm: MacAlgorithm; key: string; data?: string; frame?: string; framing: CliFraming }) => {
+    .action((options: { algorithm: MacAlgorithm; data?: string; frame?: string; framing: CliFraming } & Record<string, unknown>) => {
       if ((options.data === undefined) === (options.frame === undefined)) throw new UsageError('give exactly one of --data or --frame');
-      const key = keyFromHex(options.key, 'MAC key');
+      const key = keyFromHex(readSecret('key', 'MAC key', secretSources(options, 'key'), true) as string, 'MAC key');
       try {
         if (options.data !== undefined) {
           process.stdout.write(formatMac(options.algorithm, computeMac(options.algorithm, key, fromLooseHex(options.data, 'data'))) + '\n');
@@ -91,20 +79,21 @@ export function registerCryptoCommands(program: Command): void {
       }
     });
 
-  crypto
-    .command('pinblock')
-    .description('ISO 9564 format 0 PIN block, clear or encrypted with --key')
-    .requiredOption('--pin <digits>', 'the PIN (4 to 12 digits)')
-    .requiredOption('--pan <digits>', 'the card number (13 to 19 digits)')
-    .option('--key <hex>', 'PIN key: print the encrypted block')
-    .action((options: { pin: string; pan: string; key?: string }) => {
-      if (options.key === undefined) {
-        process.stdout.write(toHex(clearPinBlock(options.pin, options.pan)) + '\n');
+  const pinblock = crypto.command('pinblock').description('ISO 9564 format 0 PIN block, clear or encrypted with a PIN key (--key, --key-env or --key-file)');
+  secretOption(pinblock, 'pin', 'PIN (4 to 12 digits)');
+  secretOption(pinblock, 'pan', 'card number (13 to 19 digits)');
+  secretOption(pinblock, 'key', 'PIN key in hex: print the encrypted block');
+  pinblock.action((options: Record<string, unknown>) => {
+      const pin = readSecret('pin', 'PIN', secretSources(options, 'pin'), true) as string;
+      const pan = readSecret('pan', 'card number', secretSources(options, 'pan'), true) as string;
+      const keyHex = readSecret('key', 'PIN key', secretSources(options, 'key'), false);
+      if (keyHex === undefined) {
+        process.stdout.write(toHex(clearPinBlock(pin, pan)) + '\n');
         return;
       }
-      const key = keyFromHex(options.key, 'PIN key');
+      const key = keyFromHex(keyHex, 'PIN key');
       try {
-        process.stdout.write(toHex(encryptPinBlock(key, options.pin, options.pan)) + '\n');
+        process.stdout.write(toHex(encryptPinBlock(key, pin, pan)) + '\n');
       } finally {
         key.destroy();
       }

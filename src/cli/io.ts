@@ -1,6 +1,7 @@
 import { Buffer } from 'node:buffer';
 import { systemClock, type Clock } from '../clock';
 import { NacbridgeError } from '../errors';
+import { InputTooLarge } from '../config/read-capped';
 
 /**
  * Exit statuses shared by every command. 0 means the command did what it was asked to do, all of
@@ -21,9 +22,24 @@ export const EXIT_MISMATCH = 1;
  */
 export const EXIT_BAD_INPUT = 2;
 
-export async function readStdin(): Promise<string> {
+/** What decode and encode read from stdin: a frame is at most 65535 bytes (131070 hex digits), its JSON smaller than this. */
+export const STDIN_CAP = 1024 * 1024;
+
+/**
+ * All of stdin as text, up to `cap` bytes: more is an InputTooLarge (stdin is closed then, so
+ * `decode < /dev/zero` ends at once instead of reading until memory runs out).
+ */
+export async function readStdin(cap = STDIN_CAP): Promise<string> {
   const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  let length = 0;
+  for await (const chunk of process.stdin) {
+    length += (chunk as Buffer).length;
+    if (length > cap) {
+      process.stdin.destroy();
+      throw new InputTooLarge('stdin', cap);
+    }
+    chunks.push(chunk as Buffer);
+  }
   return Buffer.concat(chunks).toString('utf8');
 }
 

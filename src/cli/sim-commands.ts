@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { Option, type Command } from 'commander';
 import { loadConfigFile } from '../config/load';
@@ -8,8 +7,9 @@ import { isMacAlgorithm } from '../crypto/mac';
 import { startModemSim, type ModemSim } from '../../tools/modem-sim/runner';
 import type { CallerIdFormat, ModemPersonality } from '../../tools/modem-sim/emulator';
 import { parseScript, runPos, stepLine } from '../../tools/pos-sim/runner';
-import { EXIT_MISMATCH, stopSignal, UsageError } from './io';
+import { EXIT_BAD_INPUT, EXIT_MISMATCH, stopSignal, UsageError } from './io';
 import { ansField, hostPort, listenPort, wholeNumber, type HostPort } from './options';
+import { readFileCapped, readSecret, SECRET_FILE_CAP, secretOption, secretSources } from './secrets';
 import { platformConfigSchema } from '../../tools/platform-sim/config';
 import { PlatformSimulator } from '../../tools/platform-sim/simulator';
 
@@ -39,8 +39,11 @@ interface PosOptions {
   tmkFile?: string;
   keyMode?: string;
   mac?: string;
-  pan: string;
+  pan?: string;
+  panEnv?: string;
+  panFile?: string;
   pinEnv?: string;
+  pinFile?: string;
   script: string;
   timeout: number;
 }
@@ -53,14 +56,22 @@ export function registerSimCommands(program: Command): Command {
     .requiredOption('--config <file>', 'simulator configuration (JSON or YAML)')
     .action(async (options: { config: string }) => {
       const config = loadConfigFile(platformConfigSchema, options.config);
-      const simulator = new PlatformSimulator(config);
+      const simulator = new PlatformSimulator(config, {
+        onJournalError: (e) => process.stderr.write(`nacbridge: ${e.describe()}${config.onJournalError === 'stop' ? '; stopping' : '; answering without the journal'}\n`),
+      });
       await simulator.start();
       const where = config.listen.map((l, i) => `${l.host}:${simulator.ports[i]}`).join(', ');
       process.stdout.write(`platform simulator listening on ${where} (${config.framing}, ${config.terminals.length} terminal(s))\n`);
-      const signal = await stopSignal();
+      const why = await Promise.race([stopSignal(), simulator.stopped]);
       await simulator.close();
-      const entries = simulator.journal.entries.length;
-      process.stdout.write(`platform simulator stopped (${signal}) after ${entries} request(s)\n`);
+      const { count, unwritten } = simulator.journal;
+      const missing = unwritten > 0 ? `, ${unwritten} of them not in the journal` : '';
+      if (typeof why !== 'string') {
+        process.stdout.write(`platform simulator stopped (journal failed) after ${count} request(s)${missing}\n`);
+        process.exitCode = EXIT_BAD_INPUT;
+        return;
+      }
+      process.stdout.write(`platform simulator stopped (${why}) after ${count} request(s)${missing}\n`);
     });
   sim
     .command('modem')
@@ -98,9 +109,9 @@ export function registerSimCommands(program: Command): Command {
       await sim.close();
     });
 
-  sim
-    .command('pos')
-    .description('a POS terminal: signs on, loads its keys into a software key store, runs a script of transactions')
+  const pos = sim.command('pos').description('a POS terminal: signs on, loads its keys into a software key store, runs a script of transactions');
+  secretOption(pos, 'pan', 'card number (13 to 19 digits)');
+  pos
     .option('--dial <host:port>', "dial in through a modem simulator's POS port (async frames)", hostPort)
     .option('--tcp <host:port>', "connect to the NAC's terminal listener (binary2)", hostPort)
     .requiredOption('--terminal-id <id>', 'field 41 (8 characters)', ansField(41, 8))
@@ -109,28 +120,31 @@ export function registerSimCommands(program: Command): Command {
     .option('--tmk-file <file>', 'file holding the TMK in hex')
     .option('--key-mode <mode>', 'sign-on key mode (60.3)', '003')
     .option('--mac <algorithm>', 'MAC algorithm', 'unionpay-ecb')
-    .requiredOption('--pan <digits>', 'card number')
     .option('--pin-env <var>', 'environment variable holding the PIN (PINs never come from the command line)')
+    .option('--pin-file <file>', 'file holding the PIN')
     .option('--script <steps>', 'signon, echo, balance, sale:AMOUNT, void, settle', 'signon,sale:100,void')
     .option('--timeout <seconds>', 'response timeout', wholeNumber(1), 60)
     .action(async (o: PosOptions) => {
       const target = o.dial ?? o.tcp;
       if ((o.dial === undefined) === (o.tcp === undefined) || target === undefined) throw new UsageError('give exactly one of --dial HOST:PORT or --tcp HOST:PORT');
       if ((o.tmkEnv === undefined) === (o.tmkFile === undefined)) throw new UsageError('give the TMK with exactly one of --tmk-env or --tmk-file');
-      const tmkHex = o.tmkEnv !== undefined ? process.env[o.tmkEnv] : readFileSync(o.tmkFile as string, 'utf8');
+      const tmkHex = o.tmkEnv !== undefined ? process.env[o.tmkEnv] : readFileCapped(o.tmkFile as string, SECRET_FILE_CAP, 'TMK file').toString('utf8');
       if (!tmkHex) throw new UsageError(`TMK ${o.tmkEnv ?? o.tmkFile} is empty`);
       const keyMode = o.keyMode ?? '003';
       const mac = o.mac ?? 'unionpay-ecb';
       if (!isKeyMode(keyMode)) throw new UsageError('--key-mode must be 001, 003 or 004');
       if (!isMacAlgorithm(mac)) throw new UsageError('--mac must be unionpay-ecb, x9.9 or x9.19');
       // Checked here rather than by commander, whose message would quote the card number.
-      if (!/^\d{13,19}$/.test(o.pan)) throw new UsageError('--pan must be a card number of 13 to 19 digits (field 2, n..19)');
-      const pin = o.pinEnv !== undefined ? process.env[o.pinEnv] : undefined;
+      const pan = readSecret('pan', 'card number', secretSources(o as unknown as Record<string, unknown>, 'pan'), true) as string;
+      if (!/^\d{13,19}$/.test(pan)) throw new UsageError('--pan must be a card number of 13 to 19 digits (field 2, n..19)');
+      if (o.pinEnv !== undefined && o.pinFile !== undefined) throw new UsageError('give the PIN with only one of --pin-env or --pin-file');
+      let pin = o.pinEnv !== undefined ? process.env[o.pinEnv] : undefined;
       // Asked for a PIN and given none: sales would go out without a PIN block, not as intended.
       if (o.pinEnv !== undefined && (pin === undefined || pin === '')) {
         throw new UsageError(`environment variable ${o.pinEnv} (--pin-env) is not set: no PIN to send, so nothing was sent`);
       }
-      if (pin !== undefined && !/^\d{4,12}$/.test(pin)) throw new UsageError(`environment variable ${o.pinEnv} (--pin-env) must hold a PIN of 4 to 12 digits`);
+      if (o.pinFile !== undefined) pin = readFileCapped(o.pinFile, SECRET_FILE_CAP, 'PIN file').toString('utf8').trim();
+      if (pin !== undefined && !/^\d{4,12}$/.test(pin)) throw new UsageError(`the PIN (${o.pinEnv !== undefined ? '--pin-env' : '--pin-file'}) must be 4 to 12 digits`);
       const steps = parseScript(o.script);
       const failed: string[] = [];
       await runPos(
@@ -143,7 +157,7 @@ export function registerSimCommands(program: Command): Command {
           tmk: SecretKey.fromHex(tmkHex.trim(), 'TMK'),
           keyMode,
           macAlgorithm: mac,
-          card: { pan: o.pan, pin },
+          card: { pan, pin },
           responseTimeoutMs: o.timeout * 1000,
         },
         steps,

@@ -1,9 +1,9 @@
-import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { fromHex, toHex } from '../codec/hex';
 import { headerFromText, tr31CheckValue, unwrapTr31, wrapTr31, type Tr31OptionalBlock } from '../crypto/tr31';
 import { CryptoError } from '../errors';
 import { EXIT_MISMATCH, UsageError } from './io';
+import { readFileCapped, SECRET_FILE_CAP } from './secrets';
 
 /**
  * `nacbridge crypto tr31 wrap|unwrap`: TR-31 (ANSI X9.143) key blocks, versions B and D.
@@ -18,11 +18,7 @@ function readSecretHex(what: string, env: string | undefined, file: string | und
     if (value === undefined || value.trim() === '') throw new UsageError(`environment variable ${env} is not set`);
     text = value;
   } else {
-    try {
-      text = readFileSync(file as string, 'utf8');
-    } catch (e) {
-      throw new UsageError(`cannot read ${what} file ${file}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`);
-    }
+    text = readFileCapped(file as string, SECRET_FILE_CAP, `${what} file`).toString('utf8');
   }
   return fromHex(text.replace(/\s+/g, ''), what);
 }

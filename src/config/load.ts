@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { NacbridgeError } from '../errors';
+import { CONFIG_FILE_CAP, readFileCapped } from './read-capped';
 
 /** A configuration problem, naming the key path and what was expected. */
 export class ConfigError extends NacbridgeError {}
@@ -93,14 +93,10 @@ export function validateConfig<S extends z.ZodType>(schema: S, data: unknown, so
   throw new ConfigError('BAD_CONFIG', `${source}: ${problems.join('; ')}`, { file: source });
 }
 
-/** Read a JSON or YAML file (by extension; JSON first otherwise) and validate it. */
+/** Read a JSON or YAML file (by extension; JSON first otherwise; at most CONFIG_FILE_CAP bytes) and validate it. */
 export function loadConfigFile<S extends z.ZodType>(schema: S, file: string): z.infer<S> {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new ConfigError('CONFIG_UNREADABLE', `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`, { file });
-  }
+  // Capped: check-config /dev/zero (or a log given by mistake) fails at once, not out of memory.
+  const text = readFileCapped(file, CONFIG_FILE_CAP, `config ${file}`, (code) => new ConfigError('CONFIG_UNREADABLE', `cannot read ${file}: ${code}`, { file })).toString('utf8');
   let data: unknown;
   try {
     data = /\.ya?ml$/i.test(file) ? parseYaml(text) : JSON.parse(text);

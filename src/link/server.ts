@@ -28,8 +28,19 @@ export interface LinkServerOptions {
   /** Close a client silent this long (R-IDLE-1: 180 s). */
   idleTimeoutMs?: number;
   onSecondConnection?: SecondConnectionPolicy;
+  /**
+   * With 'replace', when a newcomer takes the port from the open connection: 'on-frame' (default)
+   * at its first frame that carries a message (a keep-alive does not count), 'by-caller' when
+   * the owner calls confirm() (after checking the frame makes sense). Until then both are open
+   * and frames from either are delivered; a newcomer that sends nothing or garbage never
+   * displaces the connection that works.
+   */
+  confirmNewcomers?: 'on-frame' | 'by-caller';
   clock?: Clock;
 }
+
+/** Newcomers waiting to prove themselves on a port; past this many the oldest is closed. */
+export const MAX_NEWCOMERS_PER_PORT = 4;
 
 export type RefusalReason = 'not-allowed' | 'port-busy';
 
@@ -39,6 +50,8 @@ export interface ServerCounters {
   acceptErrors: number;
   refused: Record<RefusalReason, number>;
   replaced: number;
+  /** Allowed clients that were gone (reset) before they could be looked at: not refusals. */
+  goneAtOnce: number;
   closed: Partial<Record<CloseReason, number>>;
 }
 
@@ -55,20 +68,24 @@ interface Listener {
   server: Server;
   port: number;
   current: FramedConnection | null;
+  /** Allowed newcomers that have not yet sent a message, oldest first. */
+  newcomers: FramedConnection[];
 }
 
 /**
  * The server side of long connections (R-CONN-4, R-CONN-6): several ports, each with its own
  * allow-list checked on the normalized remote address before a single byte is read (sockets are
- * accepted paused), and one socket per port: an allowed newcomer replaces the open one (so a
- * half-open old socket cannot lock a client out) or is refused, by configuration.
+ * accepted paused), and one socket per port: an allowed newcomer replaces the open one once it has
+ * sent a message (so a half-open old socket cannot lock a client out, and a client that sends
+ * nothing or garbage cannot push a working one off) or is refused, by configuration.
  */
 export class LinkServer extends EventEmitter<LinkServerEvents> {
   readonly name: string;
-  readonly counters: ServerCounters = { accepted: 0, acceptErrors: 0, refused: { 'not-allowed': 0, 'port-busy': 0 }, replaced: 0, closed: {} };
+  readonly counters: ServerCounters = { accepted: 0, acceptErrors: 0, refused: { 'not-allowed': 0, 'port-busy': 0 }, replaced: 0, goneAtOnce: 0, closed: {} };
   private readonly options: LinkServerOptions;
   private readonly clock: Clock;
   private readonly bound: Listener[] = [];
+  private readonly owner = new WeakMap<FramedConnection, Listener>();
 
   constructor(options: LinkServerOptions) {
     super();
@@ -91,7 +108,7 @@ export class LinkServer extends EventEmitter<LinkServerEvents> {
     for (const spec of this.options.listen) {
       const allow = new AllowList(spec.allow);
       const server = createServer({ pauseOnConnect: true });
-      const listener: Listener = { spec, allow, server, port: spec.port, current: null };
+      const listener: Listener = { spec, allow, server, port: spec.port, current: null, newcomers: [] };
       server.on('connection', (socket) => this.onConnection(listener, socket));
       try {
         listener.port = await listenTcp(server, spec.port, spec.host, (error) => {
@@ -109,19 +126,21 @@ export class LinkServer extends EventEmitter<LinkServerEvents> {
   }
 
   private onConnection(listener: Listener, socket: Socket): void {
-    const remote = normalizeAddress(socket.remoteAddress ?? '');
+    if (socket.remoteAddress === undefined) {
+      // Reset before we looked: there is no address to judge, so it is no refusal either.
+      this.counters.goneAtOnce++;
+      socket.destroy();
+      return;
+    }
+    const remote = normalizeAddress(socket.remoteAddress);
     if (!listener.allow.allows(remote)) {
       this.refuse(listener, socket, remote, 'not-allowed');
       return;
     }
-    if (listener.current !== null && listener.current.isOpen) {
-      if ((this.options.onSecondConnection ?? 'replace') === 'refuse') {
-        this.refuse(listener, socket, remote, 'port-busy');
-        return;
-      }
-      this.counters.replaced++;
-      log('%s port %d: %s replaces the open connection', this.name, listener.port, remote);
-      listener.current.close('replaced');
+    const busy = listener.current !== null && listener.current.isOpen;
+    if (busy && (this.options.onSecondConnection ?? 'replace') === 'refuse') {
+      this.refuse(listener, socket, remote, 'port-busy');
+      return;
     }
     this.counters.accepted++;
     const connection = new FramedConnection(socket, {
@@ -132,15 +151,47 @@ export class LinkServer extends EventEmitter<LinkServerEvents> {
       clock: this.clock,
       label: `${this.name} port ${listener.port} from ${remote}`,
     });
-    listener.current = connection;
-    connection.on('frame', (payload) => this.emit('frame', payload, connection, listener.port));
+    this.owner.set(connection, listener);
+    if (busy) {
+      listener.newcomers.push(connection);
+      if (listener.newcomers.length > MAX_NEWCOMERS_PER_PORT) listener.newcomers.shift()?.close('replaced');
+      log('%s port %d: %s connected beside the open connection; it takes the port once it sends a message', this.name, listener.port, remote);
+    } else {
+      listener.current = connection;
+    }
+    connection.on('frame', (payload) => {
+      if ((this.options.confirmNewcomers ?? 'on-frame') === 'on-frame') this.confirm(connection);
+      this.emit('frame', payload, connection, listener.port);
+    });
     connection.once('close', (reason) => {
       this.counters.closed[reason] = (this.counters.closed[reason] ?? 0) + 1;
       if (listener.current === connection) listener.current = null;
+      const waiting = listener.newcomers.indexOf(connection);
+      if (waiting >= 0) listener.newcomers.splice(waiting, 1);
+      this.owner.delete(connection);
       this.emit('disconnect', connection, listener.port, reason);
     });
     socket.resume();
     this.emit('connection', connection, listener.port);
+  }
+
+  /**
+   * `connection` has shown it is the real client (it sent a message that makes sense): it takes
+   * its port, and the connection open there before is closed as replaced. No-op for the current
+   * connection or a closed one.
+   */
+  confirm(connection: FramedConnection): void {
+    const listener = this.owner.get(connection);
+    if (listener === undefined || listener.current === connection || !connection.isOpen) return;
+    const waiting = listener.newcomers.indexOf(connection);
+    if (waiting >= 0) listener.newcomers.splice(waiting, 1);
+    const old = listener.current;
+    listener.current = connection;
+    if (old !== null && old.isOpen) {
+      this.counters.replaced++;
+      log('%s port %d: %s replaces the open connection', this.name, listener.port, connection.remoteAddress);
+      old.close('replaced');
+    }
   }
 
   private refuse(listener: Listener, socket: Socket, remote: string, reason: RefusalReason): void {
@@ -154,9 +205,10 @@ export class LinkServer extends EventEmitter<LinkServerEvents> {
     const closing: Promise<void>[] = [];
     for (const listener of this.bound) {
       closing.push(new Promise((resolve) => listener.server.close(() => resolve())));
-      if (listener.current) {
-        closing.push(listener.current.closed());
-        listener.current.close('closed-by-us');
+      for (const connection of [listener.current, ...listener.newcomers]) {
+        if (connection === null) continue;
+        closing.push(connection.closed());
+        connection.close('closed-by-us');
       }
     }
     await Promise.all(closing);

@@ -172,7 +172,40 @@ export const nacConfigSchema = z
         niis.set(nii, host.name);
       });
     });
+    checkListeners(config, ctx);
   });
+
+/**
+ * Issue 25 item 4 (check-config catches what `run` would reject): the terminal listener's
+ * allow-list entries are valid, and no two listening sockets (terminal listener, status
+ * endpoint, hosts' listen ports) share a port number, whatever their host (0 picks a free port).
+ */
+function checkListeners(
+  config: { terminalListener?: { port: number; allow: string[] }; status?: { port: number }; hosts: { listen: { port: number }[] }[] },
+  ctx: z.RefinementCtx,
+): void {
+  const listener = config.terminalListener;
+  if (listener) {
+    listener.allow.forEach((entry, j) => {
+      try {
+        new AllowList([entry]);
+      } catch (e) {
+        ctx.addIssue({ code: 'custom', path: ['terminalListener', 'allow', j], message: (e as Error).message });
+      }
+    });
+  }
+  const sockets: { path: (string | number)[]; port: number }[] = [];
+  if (listener) sockets.push({ path: ['terminalListener', 'port'], port: listener.port });
+  if (config.status) sockets.push({ path: ['status', 'port'], port: config.status.port });
+  config.hosts.forEach((host, i) => host.listen.forEach((spec, j) => sockets.push({ path: ['hosts', i, 'listen', j, 'port'], port: spec.port })));
+  const first = new Map<number, string>();
+  for (const socket of sockets) {
+    if (socket.port === 0) continue;
+    const owner = first.get(socket.port);
+    if (owner !== undefined) ctx.addIssue({ code: 'custom', path: socket.path, message: `port ${socket.port} is already ${owner}'s: each listening socket needs its own port` });
+    else first.set(socket.port, socket.path.slice(0, -1).join('.'));
+  }
+}
 
 export type NacConfig = z.infer<typeof nacConfigSchema>;
 export type LineConfig = z.infer<typeof lineSchema>;

@@ -19,10 +19,10 @@ describe('cli: sim pos exit status and what it prints', function () {
     return sim.ports[0];
   }
 
-  const env = { POS_TMK: TMK, POS_PIN: CARD.pin };
+  const env = { POS_TMK: TMK, POS_PIN: CARD.pin, POS_PAN: CARD.pan, POS_BAD_PAN: '62121420000000000129' };
   const pos = (port: number, script: string, ...more: string[]): string[] => [
     'sim', 'pos', '--tcp', `127.0.0.1:${port}`, '--terminal-id', '12345678', '--merchant-id', '123456789012345',
-    '--tmk-env', 'POS_TMK', '--pin-env', 'POS_PIN', '--pan', CARD.pan, '--timeout', '1', '--script', script, ...more,
+    '--tmk-env', 'POS_TMK', '--pin-env', 'POS_PIN', '--pan-env', 'POS_PAN', '--timeout', '1', '--script', script, ...more,
   ];
 
   it('a sale the platform never answers is reversed, and the run exits 1 naming it (it exited 0); the void after it is not sent', async () => {
@@ -79,7 +79,7 @@ describe('cli: sim pos exit status and what it prints', function () {
   for (const [args, message] of [
     [['--terminal-id', '1234567'], /^error: option '--terminal-id <id>' argument '1234567' is invalid\. field 41 is ans8: exactly 8 printable ASCII characters \(this has 7\)\n$/],
     [['--merchant-id', '1234567890123456'], /^error: option '--merchant-id <id>' argument '1234567890123456' is invalid\. field 42 is ans15: exactly 15 printable ASCII characters \(this has 16\)\n$/],
-    [['--pan', '62121420000000000129'], /^nacbridge: USAGE: --pan must be a card number of 13 to 19 digits \(field 2, n\.\.19\)\n$/],
+    [['--pan-env', 'POS_BAD_PAN'], /^nacbridge: USAGE: --pan must be a card number of 13 to 19 digits \(field 2, n\.\.19\)\n$/],
   ] as const) {
     it(`${args.join(' ')}: refused before anything is sent, exit 2 (sim pos did not check these lengths)`, async () => {
       const port = await platform();

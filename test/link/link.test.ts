@@ -336,15 +336,23 @@ describe('link: one duplex long connection', () => {
       assert.equal(server.counters.refused['not-allowed'], 1);
     });
 
-    it('policy replace (default): an allowed newcomer replaces the open socket', async () => {
+    it('policy replace (default): an allowed newcomer replaces the open socket once it sends a message, not before (nothing, or a keep-alive, does not count)', async () => {
       await startServer();
       const first = nextEvent<[FramedConnection]>(server, 'connection');
       const old = await rawConnect(server.ports[0]);
       const oldConnection = (await first)[0];
       const second = nextEvent<[FramedConnection]>(server, 'connection');
-      await rawConnect(server.ports[0]);
-      await second;
+      const newcomer = await rawConnect(server.ports[0]);
+      const newConnection = (await second)[0];
+      newcomer.write(Buffer.from([0, 0]));
+      await until(() => newConnection.counters.keepalivesIn === 1, 'the keep-alive read');
+      assert.equal(oldConnection.isOpen, true, 'a silent or keep-alive-only newcomer leaves the open socket alone');
+      assert.equal(server.connections[0], oldConnection);
+      const frame = nextEvent<[Buffer, FramedConnection]>(server, 'frame');
+      newcomer.write(Buffer.from([0, 2, 0x60, 0x00]));
+      assert.equal((await frame)[1], newConnection, 'the newcomer\'s frame is delivered with its connection');
       await nextEvent(old, 'close');
+      assert.equal(server.connections[0], newConnection);
       assert.equal(oldConnection.isOpen, false);
       assert.equal(server.counters.replaced, 1);
       assert.equal(server.counters.closed.replaced, 1);

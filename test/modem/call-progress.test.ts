@@ -124,7 +124,7 @@ describe('cli: sim pos --dial to a modem simulator nobody answers', function () 
 
   const pos = () => [
     'sim', 'pos', '--dial', `127.0.0.1:${sim.posPort}`, '--terminal-id', '12345678', '--merchant-id', '123456789012345',
-    '--tmk-env', 'POS_TMK', '--pan', '6212142000000000012', '--script', 'signon',
+    '--tmk-env', 'POS_TMK', '--pan-env', 'POS_PAN', '--script', 'signon',
   ];
 
   for (const attached of [false, true]) {
@@ -137,7 +137,7 @@ describe('cli: sim pos --dial to a modem simulator nobody answers', function () 
         await new Promise((resolve) => dte.once('connect', resolve));
         await settle();
       }
-      const r = await runCli(pos(), '', { POS_TMK: TMK });
+      const r = await runCli(pos(), '', { POS_TMK: TMK, POS_PAN: '6212142000000000012' });
       assert.equal(r.code, 2, r.stdout + r.stderr);
       assert.equal(r.stdout, '');
       assert.equal(

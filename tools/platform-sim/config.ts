@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { seconds } from '../../src/config/durations';
 import { DEFAULT_DIAL_TAIL_HEX } from '../../src/codec/dial-monitor';
 import { flagRepeats } from '../../src/config/repeats';
+import { AllowList } from '../../src/link/allow-list';
 
 /**
  * The platform simulator's configuration (issue contract; keys may be added, never renamed):
@@ -67,6 +68,16 @@ export const platformConfigSchema = z
       )
       .default([]),
     journal: z.string().optional(),
+    /**
+     * When the journal cannot be opened or written (missing folder, full disk): 'stop' stops the
+     * simulator cleanly, leaving the request whose entry failed unanswered (an approval is never
+     * sent unrecorded); 'continue' reports it and goes on answering without the journal.
+     */
+    onJournalError: z.enum(['stop', 'continue']).default('stop'),
+    /** 'write': each entry is in the system's hands before its answer is sent (survives kill -9); 'fsync': on the disk (survives a crash of the machine). */
+    journalFlush: z.enum(['write', 'fsync']).default('write'),
+    /** How many of the newest journal entries are kept in memory; the file has them all. */
+    journalMemory: z.number().int().min(1).max(1_000_000).default(1000),
     /** Written when the simulator stops. */
     reconciliation: z.string().optional(),
     report: z.string().optional(),
@@ -84,6 +95,17 @@ export const platformConfigSchema = z
     // Keys and cards are looked up by these: a second entry would be silently shadowed.
     flagRepeats(ctx, config.terminals.map((t) => t.terminalId), (i) => ['terminals', i, 'terminalId'], (first) => `same terminal ID as entry ${first}`);
     flagRepeats(ctx, config.cards.map((c) => c.pan), (i) => ['cards', i, 'pan'], (first) => `same card number as entry ${first}`);
+    // What start() would reject: bad allow-list entries and two ports alike (0 picks a free one).
+    config.listen.forEach((spec, i) => {
+      spec.allow.forEach((entry, j) => {
+        try {
+          new AllowList([entry]);
+        } catch (e) {
+          ctx.addIssue({ code: 'custom', path: ['listen', i, 'allow', j], message: (e as Error).message });
+        }
+      });
+    });
+    flagRepeats(ctx, config.listen.map((l, i) => (l.port === 0 ? `free ${i}` : String(l.port))), (i) => ['listen', i, 'port'], (first) => `same port as listen.${first}`);
   });
 
 export type PlatformConfig = z.infer<typeof platformConfigSchema>;

@@ -161,6 +161,7 @@ export class PlatformCore {
     if (reply === null) return { response: null, request: target, entry };
     entry.responseMti = reply.mti;
     entry.responseCode = reply.getString(39) ?? null;
+    entry.rrn = reply.getString(37) ?? null;
     const response: TerminalMessage = {
       tpdu: swapTpdu(request.tpdu),
       dialMonitor: this.config.echoDialMonitor ? request.dialMonitor : null,

@@ -9,13 +9,20 @@ import type { FramedConnection } from '../../src/link/framed-connection';
 import { LinkServer } from '../../src/link/server';
 import type { FaultRule, PlatformConfig } from './config';
 import { FaultBook } from './faults';
-import { Journal, reconciliationCsv, testReport, writeText } from './journal';
+import { Journal, JournalError, reconciliationCsv, testReport, writeText } from './journal';
+import { NacbridgeError } from '../../src/errors';
 import { PlatformCore } from './platform';
 
 const log = createDebug('nacbridge:sim-platform');
 
 export interface PlatformSimulatorOptions {
   clock?: Clock;
+  /**
+   * Told of every journal failure (the first of a kind, then each one after a change of kind):
+   * with onJournalError 'continue' the simulator goes on; with 'stop' it has stopped taking
+   * requests and `stopped` resolves with the same error.
+   */
+  onJournalError?: (error: JournalError) => void;
 }
 
 /**
@@ -33,12 +40,20 @@ export class PlatformSimulator {
   private readonly codec = new MessageCodec(unionpayPos);
   private readonly delayed = new Set<TimerHandle>();
   private readonly inFlight = new Set<Promise<void>>();
+  private readonly onJournalError: (error: JournalError) => void;
+  private lastJournalError: string | null = null;
+  private stopping = false;
+  private stopWith: ((error: NacbridgeError) => void) | null = null;
+  /** Resolves with the error that stopped the simulator by itself (onJournalError 'stop'). */
+  readonly stopped: Promise<NacbridgeError>;
 
   constructor(config: PlatformConfig, options: PlatformSimulatorOptions = {}) {
     this.config = config;
     this.clock = options.clock ?? systemClock;
     this.core = new PlatformCore(config, this.codec, this.clock);
-    this.journal = new Journal(config.journal);
+    this.journal = new Journal({ file: config.journal, flush: config.journalFlush, keep: config.journalMemory });
+    this.onJournalError = options.onJournalError ?? ((e) => log('%s', e.describe()));
+    this.stopped = new Promise((resolve) => (this.stopWith = resolve));
     this.faults = new FaultBook(config.faults);
     this.server = new LinkServer({
       name: 'platform-sim',
@@ -48,6 +63,9 @@ export class PlatformSimulator {
       heartbeatMs: config.framing === 'ascii4' ? config.heartbeatSeconds * 1000 : 0,
       idleTimeoutMs: config.idleTimeoutSeconds * 1000,
       onSecondConnection: config.onSecondConnection,
+      // A newcomer takes a port only once it has sent a request the platform can read: an
+      // allowed client that sends nothing or garbage cannot push the NAC's link off.
+      confirmNewcomers: 'by-caller',
       clock: this.clock,
     });
     this.server.on('frame', (payload, connection, port) => {
@@ -61,8 +79,24 @@ export class PlatformSimulator {
     return this.server.ports;
   }
 
+  /**
+   * Open the journal, then listen. A journal that does not open stops the start with a
+   * JournalError (onJournalError 'stop') or is reported and done without ('continue').
+   */
   async start(): Promise<void> {
+    try {
+      this.journal.open();
+    } catch (e) {
+      if (!(e instanceof JournalError) || this.config.onJournalError === 'stop') throw e;
+      this.reportJournalError(e);
+    }
     await this.server.start();
+  }
+
+  private reportJournalError(error: JournalError): void {
+    if (error.code === this.lastJournalError) return;
+    this.lastJournalError = error.code;
+    this.onJournalError(error);
   }
 
   /** Add a fault while running. */
@@ -71,9 +105,22 @@ export class PlatformSimulator {
   }
 
   private async onRequest(payload: Buffer, connection: FramedConnection, port: number): Promise<void> {
+    if (this.stopping) return;
     const outcome = await this.core.handle(payload);
+    if (this.stopping) return;
+    if (outcome.request !== null) this.server.confirm(connection);
     const fault = outcome.request ? this.faults.take(outcome.request) : undefined;
-    this.journal.add({ ...outcome.entry, port, fault: fault ? describeFault(fault) : null });
+    // Journaled before answered: an approval the terminal sees is in the file first.
+    try {
+      this.journal.add({ ...outcome.entry, port, fault: fault ? describeFault(fault) : null });
+    } catch (e) {
+      if (!(e instanceof JournalError)) throw e;
+      if (this.config.onJournalError === 'stop') {
+        this.stopOnError(e);
+        return;
+      }
+      this.reportJournalError(e);
+    }
     if (outcome.response === null) return;
     const response = outcome.response;
     switch (fault?.action) {
@@ -131,23 +178,49 @@ export class PlatformSimulator {
     log('response to STAN %s lost: no connection open', stan ?? '?');
   }
 
+  /** Stop taking requests and close the ports; `stopped` tells the owner, who calls close(). */
+  private stopOnError(error: JournalError): void {
+    if (this.stopping) return;
+    this.stopping = true;
+    this.journal.detach();
+    log('stopping: %s', error.describe());
+    this.onJournalError(error);
+    void this.server.close().finally(() => this.stopWith?.(error));
+  }
+
   reconciliation(): string {
     return reconciliationCsv(this.core.ledger, maskPan);
   }
 
   report(): string {
-    return testReport(this.journal.entries);
+    return testReport(this.journal.summary);
   }
 
+  /**
+   * Stop: close the ports, let requests being worked out finish, write the reconciliation and
+   * report files, close the journal, zero the keys. A file that cannot be written is a typed error
+   * thrown after everything else was done.
+   */
   async close(): Promise<void> {
+    this.stopping = true;
     for (const t of this.delayed) t.cancel();
     this.delayed.clear();
     await this.server.close();
     await Promise.all(this.inFlight);
-    if (this.config.reconciliation) writeText(this.config.reconciliation, this.reconciliation());
-    if (this.config.report) writeText(this.config.report, this.report());
+    const failures: string[] = [];
+    const write = (file: string | undefined, what: string, text: () => string) => {
+      if (!file) return;
+      try {
+        writeText(file, text());
+      } catch (e) {
+        failures.push(`cannot write the ${what} ${JSON.stringify(file)}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      }
+    };
+    write(this.config.reconciliation, 'reconciliation', () => this.reconciliation());
+    write(this.config.report, 'report', () => this.report());
     await this.journal.close();
     this.core.destroy();
+    if (failures.length > 0) throw new NacbridgeError('SIM_OUTPUT', failures.join('; '));
   }
 }
 
