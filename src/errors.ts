@@ -1,3 +1,7 @@
+import type { ErrorCode } from './error-codes';
+
+export { ERROR_CODES, type ErrorCode } from './error-codes';
+
 /**
  * Every error nacbridge throws on purpose is a NacbridgeError: a stable machine-readable `code`
  * plus the context that locates the problem (field number, byte offset, line, device...).
@@ -12,11 +16,12 @@ export interface ErrorContext {
 }
 
 export class NacbridgeError extends Error {
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly context: ErrorContext;
 
-  constructor(code: string, message: string, context: ErrorContext = {}) {
-    super(message);
+  /** `cause`: the error this one explains (kept, never printed in full: it may be a system error). */
+  constructor(code: ErrorCode, message: string, context: ErrorContext = {}, options: { cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.code = code;
     this.context = context;

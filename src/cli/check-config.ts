@@ -1,6 +1,7 @@
 import { Option, type Command } from 'commander';
 import { z } from 'zod';
 import { ConfigError, loadConfigFile } from '../config/load';
+import { UsageError } from './io';
 import { configWarnings, nacConfigSchema } from '../nac/config';
 import { signonConfigSchema } from '../terminal/signon';
 import { platformConfigSchema } from '../../tools/platform-sim/config';
@@ -82,7 +83,7 @@ export const CONFIG_KINDS: readonly ConfigKind[] = KINDS.map((k) => k.kind);
 
 function specOf(kind: ConfigKind): KindSpec {
   const spec = KINDS.find((k) => k.kind === kind);
-  if (!spec) throw new Error(`no config kind ${kind}`);
+  if (!spec) throw new UsageError(`no config kind ${kind}`);
   return spec;
 }
 

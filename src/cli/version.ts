@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { NacbridgeError } from '../errors';
 
 /**
  * The version in nacbridge's own package.json, found from the running file upwards: the package
@@ -20,7 +21,7 @@ export function packageVersion(from: string = __dirname): string {
       if (isManifest(manifest) && manifest.name === 'nacbridge') return manifest.version;
     }
     const up = path.dirname(dir);
-    if (up === dir) throw new Error(`nacbridge's package.json not found above ${from}`);
+    if (up === dir) throw new NacbridgeError('HARDWARE_MISSING', `nacbridge's package.json not found above ${from}`);
     dir = up;
   }
 }

@@ -1,5 +1,6 @@
 import { readdirSync } from 'node:fs';
 import * as path from 'node:path';
+import { NacbridgeError } from '../errors';
 
 /**
  * hardware/<kind> (device profiles), found from the running file upwards: it sits beside src/ in
@@ -16,7 +17,7 @@ export function hardwareDir(kind: 'modems' | 'pinpads'): string {
       dir = path.dirname(dir);
     }
   }
-  throw new Error(`hardware/${kind} not found`);
+  throw new NacbridgeError('HARDWARE_MISSING', `hardware/${kind} not found`);
 }
 
 /** Profile names in hardware/<kind>: the JSON files' base names, sorted. */
@@ -29,6 +30,6 @@ export function listProfiles(kind: 'modems' | 'pinpads'): string[] {
 
 /** The file of a named profile; the name must be a plain file name. */
 export function profileFile(kind: 'modems' | 'pinpads', name: string): string {
-  if (!/^[a-z0-9-]+$/.test(name)) throw new Error(`profile name ${JSON.stringify(name)} is not a profile file name`);
+  if (!/^[a-z0-9-]+$/.test(name)) throw new NacbridgeError('NO_PROFILE', `profile name ${JSON.stringify(name)} is not a profile file name`);
   return path.join(hardwareDir(kind), `${name}.json`);
 }

@@ -1,7 +1,7 @@
 import { Buffer } from 'node:buffer';
 import { createCipheriv, createDecipheriv, randomBytes, timingSafeEqual } from 'node:crypto';
 import { fromHex, toHex } from '../codec/hex';
-import { CryptoError } from '../errors';
+import { CryptoError, type ErrorCode } from '../errors';
 import { aesBlockCipher, cmac, tdesBlockCipher, type BlockCipher } from './cmac';
 import { decryptCbc, encryptCbc } from './des';
 
@@ -53,7 +53,7 @@ export interface Tr31Unwrapped {
 const HEADER_LENGTH = 16;
 const PRINTABLE = /^[\x20-\x7e]*$/;
 
-function fail(code: string, message: string): CryptoError {
+function fail(code: ErrorCode, message: string): CryptoError {
   return new CryptoError(code, message);
 }
 

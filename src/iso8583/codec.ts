@@ -413,5 +413,5 @@ function badValue(field: number, expected: string): CodecError {
 /** Add the field number to a CodecError raised by a lower codec (BCD). */
 function inField(error: unknown, field: number): unknown {
   if (!(error instanceof CodecError)) return error;
-  return new CodecError(error.code, `field ${field}: ${error.message}`, { ...error.context, field });
+  return new CodecError(error.code, `field ${field}: ${error.message}`, { ...error.context, field }, { cause: error });
 }

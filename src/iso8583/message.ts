@@ -1,3 +1,5 @@
+import { CodecError } from '../errors';
+
 /** A field value: digits or text as a string, binary fields (b) as bytes. */
 export type FieldValue = string | Buffer;
 
@@ -55,7 +57,7 @@ export class IsoMessage {
     if (fields === undefined) return;
     for (const key of Object.keys(fields)) {
       const n = Number(key);
-      if (!isFieldNumber(n)) throw new RangeError(`field ${key} is not a field number 1..${MAX_FIELD}`);
+      if (!isFieldNumber(n)) throw new CodecError('UNKNOWN_FIELD', `field ${key} is not a field number 1..${MAX_FIELD}`);
       const value = fields[n];
       if (value !== undefined) this.set(n, value);
     }

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import createDebug from 'debug';
 import { systemClock, type Clock } from '../clock';
-import { NacbridgeError } from '../errors';
+import { NacbridgeError, type ErrorCode } from '../errors';
 import { DeadlineQueue, type DeadlineLinks } from '../lazy-timers';
 import { PendingTable } from './pending-table';
 import type { GroupLink, LinkState } from './group-link';
@@ -17,10 +17,21 @@ const log = createDebug('nacbridge:link-group');
  */
 export type FailureReason = 'timeout' | 'expired' | 'duplicate' | 'cancelled' | 'superseded' | 'closed' | 'unkeyed' | 'abandoned';
 
+const REQUEST_CODES: Record<FailureReason, ErrorCode> = {
+  timeout: 'REQUEST_TIMEOUT',
+  expired: 'REQUEST_EXPIRED',
+  duplicate: 'REQUEST_DUPLICATE',
+  cancelled: 'REQUEST_CANCELLED',
+  superseded: 'REQUEST_SUPERSEDED',
+  closed: 'REQUEST_CLOSED',
+  unkeyed: 'REQUEST_UNKEYED',
+  abandoned: 'REQUEST_ABANDONED',
+};
+
 export class RequestFailed extends NacbridgeError {
   readonly reason: FailureReason;
   constructor(reason: FailureReason, message: string, context: Record<string, string | number> = {}) {
-    super(`REQUEST_${reason.toUpperCase().replace('-', '_')}`, message, context);
+    super(REQUEST_CODES[reason], message, context);
     this.reason = reason;
   }
 }

@@ -3,7 +3,7 @@ import createDebug from 'debug';
 import { systemClock, type Clock, type TimerHandle } from '../clock';
 import { Backoff } from '../link/backoff';
 import { openSerialLine, type OpenOptions, type SerialLine } from '../serial/port';
-import { ModemChannel } from './at-channel';
+import { ModemChannel, ModemError } from './at-channel';
 import { CallerIdCollector, type CallerId } from './caller-id';
 import { initStep, type ModemProfile } from './profile';
 
@@ -296,11 +296,11 @@ export class ModemLine extends EventEmitter<ModemLineEvents> {
           if (/&D2/i.test(command)) dtrArmed = false;
           continue;
         }
-        throw new Error(`${command} answered ${result.final}`);
+        throw new ModemError('AT_REFUSED', `${command} answered ${result.final}`, { line: this.name });
       }
       if (channel.numericResults) {
         const result = await channel.command('ATV1', timeout);
-        if (result.final !== 'OK') throw new Error(`ATV1 answered ${result.final}`);
+        if (result.final !== 'OK') throw new ModemError('AT_REFUSED', `ATV1 answered ${result.final}`, { line: this.name });
         this.counters.verboseRestored++;
         log('%s: the modem answered with numeric result codes; ATV1 put it back to verbose', this.name);
       }
@@ -343,7 +343,7 @@ export class ModemLine extends EventEmitter<ModemLineEvents> {
     if (this.currentState !== 'idle' || channel === null) return;
     try {
       const result = await channel.command('AT', this.profile.commandTimeoutSeconds * 1000);
-      if (result.final !== 'OK') throw new Error(`AT answered ${result.final}`);
+      if (result.final !== 'OK') throw new ModemError('AT_REFUSED', `AT answered ${result.final}`, { line: this.name });
       if (this.currentState === 'idle') this.timer('probe', this.profile.healthProbeSeconds * 1000, () => void this.probe());
     } catch (e) {
       if (this.channel !== channel || this.currentState !== 'idle') return;
@@ -402,7 +402,7 @@ export class ModemLine extends EventEmitter<ModemLineEvents> {
     }
     try {
       const result = await channel.command(this.profile.answer, this.profile.answerTimeoutSeconds * 1000);
-      if (!new RegExp(this.profile.connectPattern).test(result.final)) throw new Error(`${this.profile.answer} answered ${result.final}`);
+      if (!new RegExp(this.profile.connectPattern).test(result.final)) throw new ModemError('AT_REFUSED', `${this.profile.answer} answered ${result.final}`, { line: this.name });
       if (this.channel !== channel) return;
       this.counters.callsAnswered++;
       this.call = { callerId, rings: this.rings, connect: result.final, startedAt: this.clock.now() };
@@ -540,7 +540,7 @@ export class ModemLine extends EventEmitter<ModemLineEvents> {
     try {
       await this.escape(channel, port);
       const hung = await channel.command('ATH', timeout);
-      if (hung.final !== 'OK') throw new Error(`ATH answered ${hung.final}`);
+      if (hung.final !== 'OK') throw new ModemError('AT_REFUSED', `ATH answered ${hung.final}`, { line: this.name });
       return true;
     } catch (e) {
       this.lastHangupError = (e as Error).message;
@@ -555,7 +555,7 @@ export class ModemLine extends EventEmitter<ModemLineEvents> {
     await this.sleep(this.profile.escapeGuardMs);
     channel.commandMode();
     const escaped = await channel.command('+++', this.profile.escapeGuardMs + this.profile.commandTimeoutSeconds * 1000, '');
-    if (escaped.final !== 'OK') throw new Error(`+++ answered ${escaped.final}`);
+    if (escaped.final !== 'OK') throw new ModemError('AT_REFUSED', `+++ answered ${escaped.final}`, { line: this.name });
   }
 
   /**
@@ -611,7 +611,7 @@ export class ModemLine extends EventEmitter<ModemLineEvents> {
     if (this.currentState !== 'recovering' || this.channel !== channel) return;
     try {
       const hung = await channel.command('ATH', this.profile.commandTimeoutSeconds * 1000);
-      if (hung.final !== 'OK') throw new Error(`ATH answered ${hung.final}`);
+      if (hung.final !== 'OK') throw new ModemError('AT_REFUSED', `ATH answered ${hung.final}`, { line: this.name });
     } catch (e) {
       this.timer('recover', this.backoff.next(), () => void this.tryEscapeAgain(channel));
       return;

@@ -6,6 +6,7 @@ import { MessageCodec, MTI_BYTES, wireBytes } from '../iso8583/codec';
 import { answersMti, ECHOED_FIELDS } from '../iso8583/mti';
 import { unionpayPos } from '../iso8583/specs/unionpay-pos';
 import type { PendingKeys } from '../link/link-group';
+import { NacbridgeError } from '../errors';
 
 
 /** A field a response must echo of its request, as found on the wire without unpacking. */
@@ -23,7 +24,7 @@ const posMessages = new MessageCodec(unionpayPos);
 /** ECHOED_FIELDS with their widths in the POS spec: both are fixed-length (n6 and ans8). */
 const ECHOED: readonly EchoedField[] = ECHOED_FIELDS.map(({ field, name }) => {
   const spec = unionpayPos.fields[field];
-  if (spec === undefined || spec.prefix !== 'fixed') throw new Error(`field ${field} must be fixed-length in the POS spec to be matched on the wire`);
+  if (spec === undefined || spec.prefix !== 'fixed') throw new NacbridgeError('BAD_SPEC', `field ${field} must be fixed-length in the POS spec to be matched on the wire`);
   return {
     field,
     name,

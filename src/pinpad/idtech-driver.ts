@@ -1,3 +1,4 @@
+import type { ErrorCode } from '../errors';
 import { Buffer } from 'node:buffer';
 import createDebug from 'debug';
 import { systemClock, type Clock, type TimerHandle } from '../clock';
@@ -105,7 +106,7 @@ export class IdtechPinPad implements KeyStore {
     return new IdtechPinPad(port, profile, options);
   }
 
-  private fail(code: string, name: string, why: string, deviceCode?: string): PinPadError {
+  private fail(code: ErrorCode, name: string, why: string, deviceCode?: string): PinPadError {
     return new PinPadError(code, `${this.description}: ${name}: ${why}`, { device: this.description, command: name, deviceCode });
   }
 

@@ -1,3 +1,4 @@
+import type { ErrorCode } from '../errors';
 import { Buffer } from 'node:buffer';
 import createDebug from 'debug';
 import type { Clock, TimerHandle } from '../clock';
@@ -73,7 +74,7 @@ export class VerifoneLink {
     return result;
   }
 
-  private error(code: string, x: VerifoneExchange, why: string): PinPadError {
+  private error(code: ErrorCode, x: VerifoneExchange, why: string): PinPadError {
     return new PinPadError(code, `${this.o.device}: ${x.name}: ${why}`, { device: this.o.device, command: x.name });
   }
 

@@ -1,5 +1,5 @@
 import { closeSync, fstatSync, fsyncSync, ftruncateSync, openSync, writeFileSync, writeSync } from 'node:fs';
-import { NacbridgeError } from '../../src/errors';
+import { NacbridgeError, type ErrorCode } from '../../src/errors';
 import type { Ledger } from './ledger';
 
 /** One line of the JSONL journal: every request the platform saw and what became of it. PANs masked. */
@@ -168,9 +168,9 @@ export class Journal {
   }
 }
 
-function journalError(code: string, message: string, cause: unknown): JournalError {
+function journalError(code: ErrorCode, message: string, cause: unknown): JournalError {
   const errno = (cause as NodeJS.ErrnoException | undefined)?.code;
-  return new JournalError(code, `${message}: ${errno ?? (cause as Error)?.message ?? String(cause)}`);
+  return new JournalError(code, `${message}: ${errno ?? (cause as Error)?.message ?? String(cause)}`, {}, { cause });
 }
 
 const csvCell = (v: string | number | bigint): string => {
