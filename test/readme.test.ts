@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { validateConfig } from '../src/config/load';
 import { signonConfigSchema } from '../src/terminal/signon';
-import { platformConfigSchema } from '../tools/platform-sim/config';
+import { platformConfigSchema } from '../src/sim/platform/config';
 import { runCli } from './support/cli';
 import { repoRoot } from './support/vectors';
 

@@ -4,7 +4,7 @@ import { ConfigError, loadConfigFile } from '../config/load';
 import { UsageError } from './io';
 import { configWarnings, nacConfigSchema } from '../nac/config';
 import { signonConfigSchema } from '../terminal/signon';
-import { platformConfigSchema } from '../../tools/platform-sim/config';
+import { platformConfigSchema } from '../sim/platform/config';
 import { loadNacConfig } from './nac-commands';
 
 /** The kinds of configuration file nacbridge reads, each with the command that takes it. */

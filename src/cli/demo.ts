@@ -11,8 +11,8 @@ import { loadPinPadProfile } from '../pinpad/profile';
 import { SzztPinPad } from '../pinpad/szzt-driver';
 import type { TransactionResult } from '../terminal/terminal';
 import { asyncFrameChannel } from '../terminal/channels';
-import { startPinPadSim } from '../../tools/pinpad-sim/runner';
-import { BENCH_CARD, BENCH_TMK, benchTerminal, startSimBench, terminalIdOf } from '../../tools/sim-bench/bench';
+import { startPinPadSim } from '../sim/pinpad/runner';
+import { BENCH_CARD, BENCH_TMK, benchTerminal, startSimBench, terminalIdOf } from '../sim/bench/bench';
 
 /**
  * npm start: the simulated bench on loopback, with no hardware and no socat. The platform

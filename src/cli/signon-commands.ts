@@ -4,10 +4,10 @@ import { loadConfigFile } from '../config/load';
 import { SecretKey } from '../crypto/secret-key';
 import { PROOF_DESCRIPTIONS } from '../crypto/key-proof';
 import { signOn, signonConfigSchema, verifyOnly } from '../terminal/signon';
-import { PINPAD_FAMILIES, startPinPadSim, type PinPadFamily } from '../../tools/pinpad-sim/runner';
-import type { PinPadFault } from '../../tools/pinpad-sim/emulator';
-import type { IdtechFault } from '../../tools/pinpad-sim/idtech-emulator';
-import type { VerifoneFault } from '../../tools/pinpad-sim/verifone-emulator';
+import { PINPAD_FAMILIES, startPinPadSim, type PinPadFamily } from '../sim/pinpad/runner';
+import type { PinPadFault } from '../sim/pinpad/emulator';
+import type { IdtechFault } from '../sim/pinpad/idtech-emulator';
+import type { VerifoneFault } from '../sim/pinpad/verifone-emulator';
 import { EXIT_MISMATCH, stopSignal, UsageError } from './io';
 import { listenPort, wholeNumber } from './options';
 

@@ -4,14 +4,14 @@ import { loadConfigFile } from '../config/load';
 import { SecretKey } from '../crypto/secret-key';
 import { isKeyMode } from '../crypto/work-keys';
 import { isMacAlgorithm } from '../crypto/mac';
-import { startModemSim, type ModemSim } from '../../tools/modem-sim/runner';
-import type { CallerIdFormat, ModemPersonality } from '../../tools/modem-sim/emulator';
-import { parseScript, runPos, stepLine } from '../../tools/pos-sim/runner';
+import { startModemSim, type ModemSim } from '../sim/modem/runner';
+import type { CallerIdFormat, ModemPersonality } from '../sim/modem/emulator';
+import { parseScript, runPos, stepLine } from '../sim/pos/runner';
 import { EXIT_BAD_INPUT, EXIT_MISMATCH, stopSignal, UsageError } from './io';
 import { ansField, hostPort, listenPort, wholeNumber, type HostPort } from './options';
 import { readFileCapped, readSecret, SECRET_FILE_CAP, secretOption, secretSources } from './secrets';
-import { platformConfigSchema } from '../../tools/platform-sim/config';
-import { PlatformSimulator } from '../../tools/platform-sim/simulator';
+import { platformConfigSchema } from '../sim/platform/config';
+import { PlatformSimulator } from '../sim/platform/simulator';
 
 /**
  * Operator commands for a running modem simulator, one per line on stdin. `drop` drops the

@@ -10,7 +10,7 @@ import { buildTerminalMessage } from '../../src/iso8583/terminal-message';
 import { FrameTrace } from '../../src/nac/trace';
 import * as build from '../../src/terminal/messages';
 import { TerminalError } from '../../src/terminal/terminal';
-import { BENCH_CARD, BENCH_TMK, startSimBench, terminalIdOf, type PosCall, type SimBench } from '../../tools/sim-bench/bench';
+import { BENCH_CARD, BENCH_TMK, startSimBench, terminalIdOf, type PosCall, type SimBench } from '../../src/sim/bench/bench';
 import { until } from '../support/wait';
 
 /**

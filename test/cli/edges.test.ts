@@ -7,7 +7,7 @@ import { ManualClock } from '../../src/clock';
 import { validateConfig } from '../../src/config/load';
 import { LinkServer } from '../../src/link/server';
 import { nacConfigSchema } from '../../src/nac/config';
-import { platformConfigSchema } from '../../tools/platform-sim/config';
+import { platformConfigSchema } from '../../src/sim/platform/config';
 import { runCli } from '../support/cli';
 import { until } from '../support/wait';
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { PlatformSimulator } from '../../tools/platform-sim/simulator';
+import { PlatformSimulator } from '../../src/sim/platform/simulator';
 import { runCli } from '../support/cli';
 import { CARD, TMK, platformConfig } from '../support/platform';
 import { vectors } from '../support/vectors';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { PlatformSimulator } from '../../tools/platform-sim/simulator';
-import type { FaultRule } from '../../tools/platform-sim/config';
+import { PlatformSimulator } from '../../src/sim/platform/simulator';
+import type { FaultRule } from '../../src/sim/platform/config';
 import { runCli } from '../support/cli';
 import { CARD, TMK, platformConfig } from '../support/platform';
 

@@ -87,10 +87,10 @@ describe('interop: the npm pack tarball installs with --omit=dev into a clean pr
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   it('the tarball holds the compiled CLI, the device profiles, the examples and the license; no tests, benchmarks or TypeScript sources', () => {
-    for (const needed of ['package.json', 'LICENSE', 'README.md', manifest.bin.nacbridge, 'hardware/modems/generic.json', 'hardware/pinpads/zt588.json', 'examples/nac-modems.yaml', 'examples/nacbridge.service', 'dist/tools/platform-sim/simulator.js']) {
+    for (const needed of ['package.json', 'LICENSE', 'README.md', manifest.bin.nacbridge, 'hardware/modems/generic.json', 'hardware/pinpads/zt588.json', 'examples/nac-modems.yaml', 'examples/nacbridge.service', 'dist/src/sim/platform/simulator.js']) {
       assert.ok(shipped.includes(needed), `${needed} is shipped`);
     }
-    assert.deepEqual(shipped.filter((f) => f.startsWith('dist/test/') || f.startsWith('dist/tools/bench/') || f.startsWith('node_modules/')), []);
+    assert.deepEqual(shipped.filter((f) => f.startsWith('dist/test/') || f.startsWith('dist/tools/') || f.startsWith('node_modules/')), []);
     assert.deepEqual(shipped.filter((f) => f.endsWith('.ts')), []);
   });
 

@@ -10,7 +10,7 @@ import { ModemLine, type Call } from '../../src/modem/line';
 import { loadModemProfile, type ModemProfile } from '../../src/modem/profile';
 import { openPty } from '../../src/serial/pty';
 import * as build from '../../src/terminal/messages';
-import { ModemEmulator, type EmulatorOptions } from '../../tools/modem-sim/emulator';
+import { ModemEmulator, type EmulatorOptions } from '../../src/sim/modem/emulator';
 import { EMULATOR_TIMING, startNacBench, terminalIdOf, type LineEnd, type NacBench } from '../support/nac-bench';
 import { StrictRfc2217Server } from '../support/rfc2217-server';
 import { startSer2net } from '../support/ser2net';

@@ -8,7 +8,7 @@ import { buildTerminalMessage } from '../../src/iso8583/terminal-message';
 import { openSerialLine } from '../../src/serial/port';
 import { openPty } from '../../src/serial/pty';
 import * as build from '../../src/terminal/messages';
-import { ModemEmulator } from '../../tools/modem-sim/emulator';
+import { ModemEmulator } from '../../src/sim/modem/emulator';
 import { CARD } from '../support/platform';
 import { EMULATOR_TIMING, startNacBench, terminalIdOf, type LineEnd, type NacBench } from '../support/nac-bench';
 import { socatPtyPair, startSocat } from '../support/socat';

@@ -3,7 +3,7 @@ import { EventEmitter } from 'node:events';
 import { ManualClock } from '../../src/clock';
 import { ModemLine, type Call, type HangupReason } from '../../src/modem/line';
 import { loadModemProfile, type ModemProfile } from '../../src/modem/profile';
-import { ModemEmulator, type EmulatorOptions } from '../../tools/modem-sim/emulator';
+import { ModemEmulator, type EmulatorOptions } from '../../src/sim/modem/emulator';
 import { MemorySerialLine, settle, type MemorySerialOptions } from '../support/memory-serial';
 
 /** Advance the manual clock in steps, letting I/O run between them. */

@@ -6,8 +6,8 @@ import { ManualClock } from '../../src/clock';
 import { ModemLine } from '../../src/modem/line';
 import { couldDialOrAnswer, probeModem, probeTable, PROBE_QUERIES, type ProbeResult } from '../../src/modem/probe';
 import { modemProfileSchema } from '../../src/modem/profile';
-import { ModemEmulator, type ModemPersonality } from '../../tools/modem-sim/emulator';
-import { TcpModemServer } from '../../tools/modem-sim/tcp-serial-server';
+import { ModemEmulator, type ModemPersonality } from '../../src/sim/modem/emulator';
+import { TcpModemServer } from '../../src/sim/modem/tcp-serial-server';
 import { runCli } from '../support/cli';
 import { MemorySerialLine, settle } from '../support/memory-serial';
 

@@ -6,7 +6,7 @@ import { loadModemProfile, type ModemProfile } from '../../src/modem/profile';
 import { nacConfigSchema } from '../../src/nac/config';
 import { Nac } from '../../src/nac/nac';
 import { nacRegistry, nacStatus } from '../../src/nac/observability';
-import { ModemEmulator } from '../../tools/modem-sim/emulator';
+import { ModemEmulator } from '../../src/sim/modem/emulator';
 import { MemorySerialLine, settle } from '../support/memory-serial';
 
 async function run(clock: ManualClock, ms: number, step = 50): Promise<void> {

@@ -5,7 +5,7 @@ import type { Link } from '../../src/link/link';
 import { buildHost } from '../../src/nac/wiring';
 import { loadModemProfile, modemProfileSchema } from '../../src/modem/profile';
 import { loadPinPadProfile, pinPadProfileSchema } from '../../src/pinpad/profile';
-import { platformConfigSchema } from '../../tools/platform-sim/config';
+import { platformConfigSchema } from '../../src/sim/platform/config';
 
 const links = [{ host: '10.0.0.1', port: 1 }, { host: '10.0.0.2', port: 1 }];
 

@@ -16,7 +16,7 @@ import { loadPinPadProfile } from '../../src/pinpad/profile';
 import { PinPadError } from '../../src/pinpad/szzt-link';
 import { openSerialLine } from '../../src/serial/port';
 import { openPty, type Pty } from '../../src/serial/pty';
-import { IdtechEmulator } from '../../tools/pinpad-sim/idtech-emulator';
+import { IdtechEmulator } from '../../src/sim/pinpad/idtech-emulator';
 import { cutPoints, splitAt } from '../support/chunks';
 
 const TMK = SecretKey.fromHex('CA5D92598DCA48CE8A4C76361A9269E9');

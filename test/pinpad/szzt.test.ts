@@ -15,7 +15,7 @@ import { SzztPinPad } from '../../src/pinpad/szzt-driver';
 import { encodeSzztFrame, SzztFrameDecoder, type SzztEvent } from '../../src/pinpad/szzt-frame';
 import { PinPadError } from '../../src/pinpad/szzt-link';
 import { openPty, type Pty } from '../../src/serial/pty';
-import { PinPadEmulator } from '../../tools/pinpad-sim/emulator';
+import { PinPadEmulator } from '../../src/sim/pinpad/emulator';
 import { cutPoints, splitAt } from '../support/chunks';
 
 const TMK = SecretKey.fromHex('CA5D92598DCA48CE8A4C76361A9269E9');

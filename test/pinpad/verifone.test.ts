@@ -15,7 +15,7 @@ import { VerifonePinPad } from '../../src/pinpad/verifone-driver';
 import { encodeVerifonePacket, VerifoneDecoder, type VerifoneEvent } from '../../src/pinpad/verifone-frame';
 import { openSerialLine } from '../../src/serial/port';
 import { openPty, type Pty } from '../../src/serial/pty';
-import { VerifoneEmulator } from '../../tools/pinpad-sim/verifone-emulator';
+import { VerifoneEmulator } from '../../src/sim/pinpad/verifone-emulator';
 import { cutPoints, splitAt } from '../support/chunks';
 
 const TMK = SecretKey.fromHex('CA5D92598DCA48CE8A4C76361A9269E9');

@@ -4,7 +4,7 @@ import { ManualClock } from '../../src/clock';
 import { ModemLine, type Call, type HangupReason } from '../../src/modem/line';
 import { loadModemProfile, type ModemProfile } from '../../src/modem/profile';
 import { openSerialLine } from '../../src/serial/port';
-import { ModemEmulator } from '../../tools/modem-sim/emulator';
+import { ModemEmulator } from '../../src/sim/modem/emulator';
 import { until } from '../support/wait';
 import { StrictRfc2217Server, telnetModeServer, type DeviceSide } from '../support/rfc2217-server';
 

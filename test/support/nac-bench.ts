@@ -1,12 +1,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { ModemEmulator } from '../../tools/modem-sim/emulator';
+import { ModemEmulator } from '../../src/sim/modem/emulator';
 import { openPty } from '../../src/serial/pty';
-import type { PlatformConfig } from '../../tools/platform-sim/config';
-import { FAST_EMULATOR, startSimBench, type LineEnd, type SimBench, type SimBenchOptions } from '../../tools/sim-bench/bench';
+import type { PlatformConfig } from '../../src/sim/platform/config';
+import { FAST_EMULATOR, startSimBench, type LineEnd, type SimBench, type SimBenchOptions } from '../../src/sim/bench/bench';
 
-export { addressOf, terminalIdOf, tcpLineEnd, FAST_EMULATOR as EMULATOR_TIMING, type LineEnd } from '../../tools/sim-bench/bench';
+export { addressOf, terminalIdOf, tcpLineEnd, FAST_EMULATOR as EMULATOR_TIMING, type LineEnd } from '../../src/sim/bench/bench';
 export const DNIS = '61651108';
 
 export interface NacBench extends SimBench {

@@ -6,8 +6,8 @@ import { unionpayPos } from '../../src/iso8583/specs/unionpay-pos';
 import { Link } from '../../src/link/link';
 import { LinkGroup } from '../../src/link/link-group';
 import { Terminal, terminalRoleKeys } from '../../src/terminal/terminal';
-import { platformConfigSchema, type PlatformConfig } from '../../tools/platform-sim/config';
-import { PlatformSimulator } from '../../tools/platform-sim/simulator';
+import { platformConfigSchema, type PlatformConfig } from '../../src/sim/platform/config';
+import { PlatformSimulator } from '../../src/sim/platform/simulator';
 import { until } from './wait';
 
 export const TMK = 'CA5D92598DCA48CE8A4C76361A9269E9';

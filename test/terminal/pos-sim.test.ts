@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { SecretKey } from '../../src/crypto/secret-key';
-import { runPos, parseScript } from '../../tools/pos-sim/runner';
-import { PlatformSimulator } from '../../tools/platform-sim/simulator';
+import { runPos, parseScript } from '../../src/sim/pos/runner';
+import { PlatformSimulator } from '../../src/sim/platform/simulator';
 import { CARD, TMK, platformConfig } from '../support/platform';
 
 describe('sim pos as a channel/agent: straight to the platform simulator as its client (binary2 over TCP)', function () {

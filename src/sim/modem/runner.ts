@@ -1,6 +1,6 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { callerResult, ModemEmulator, type CallerIdFormat, type EmulatorOptions } from './emulator';
-import { listenTcp } from '../../src/link/listen';
+import { listenTcp } from '../../link/listen';
 import { serveSerialSide, type SerialSideSpec } from '../serial-side';
 
 /**

@@ -1,20 +1,20 @@
-import { SdlcSecondary, type SdlcFaults } from '../../src/terminal/sdlc-secondary';
-import { systemClock } from '../../src/clock';
-import { SecretKey } from '../../src/crypto/secret-key';
-import { SoftwareKeyStore } from '../../src/crypto/software-key-store';
-import { MessageCodec } from '../../src/iso8583/codec';
-import { unionpayPos } from '../../src/iso8583/specs/unionpay-pos';
-import { loadModemProfile } from '../../src/modem/profile';
-import { nacConfigSchema, type NacConfig } from '../../src/nac/config';
-import { Nac } from '../../src/nac/nac';
-import type { KeyStore } from '../../src/crypto/key-store';
-import { Terminal, type RequestChannel } from '../../src/terminal/terminal';
-import { callPair, type CallEnd } from '../modem-sim/call-pair';
-import type { EmulatorOptions, ModemEmulator } from '../modem-sim/emulator';
-import { TcpModemServer } from '../modem-sim/tcp-serial-server';
-import { platformConfigSchema, type PlatformConfig } from '../platform-sim/config';
-import { PlatformSimulator } from '../platform-sim/simulator';
-import { asyncFrameChannel } from '../../src/terminal/channels';
+import { SdlcSecondary, type SdlcFaults } from '../../terminal/sdlc-secondary';
+import { systemClock } from '../../clock';
+import { SecretKey } from '../../crypto/secret-key';
+import { SoftwareKeyStore } from '../../crypto/software-key-store';
+import { MessageCodec } from '../../iso8583/codec';
+import { unionpayPos } from '../../iso8583/specs/unionpay-pos';
+import { loadModemProfile } from '../../modem/profile';
+import { nacConfigSchema, type NacConfig } from '../../nac/config';
+import { Nac } from '../../nac/nac';
+import type { KeyStore } from '../../crypto/key-store';
+import { Terminal, type RequestChannel } from '../../terminal/terminal';
+import { callPair, type CallEnd } from '../modem/call-pair';
+import type { EmulatorOptions, ModemEmulator } from '../modem/emulator';
+import { TcpModemServer } from '../modem/tcp-serial-server';
+import { platformConfigSchema, type PlatformConfig } from '../platform/config';
+import { PlatformSimulator } from '../platform/simulator';
+import { asyncFrameChannel } from '../../terminal/channels';
 
 /**
  * A whole simulated bench on loopback, with no hardware: the platform simulator on two ports,

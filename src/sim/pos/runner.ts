@@ -1,13 +1,13 @@
 import { connect, type Socket } from 'node:net';
-import { NacbridgeError } from '../../src/errors';
-import { SecretKey } from '../../src/crypto/secret-key';
-import { SoftwareKeyStore } from '../../src/crypto/software-key-store';
-import type { KeyMode } from '../../src/crypto/work-keys';
-import type { MacAlgorithm } from '../../src/crypto/mac';
-import { MessageCodec } from '../../src/iso8583/codec';
-import { unionpayPos } from '../../src/iso8583/specs/unionpay-pos';
-import { Terminal, type TransactionResult } from '../../src/terminal/terminal';
-import { asyncFrameChannel, awaitAnswer, binary2Channel } from '../../src/terminal/channels';
+import { NacbridgeError } from '../../errors';
+import { SecretKey } from '../../crypto/secret-key';
+import { SoftwareKeyStore } from '../../crypto/software-key-store';
+import type { KeyMode } from '../../crypto/work-keys';
+import type { MacAlgorithm } from '../../crypto/mac';
+import { MessageCodec } from '../../iso8583/codec';
+import { unionpayPos } from '../../iso8583/specs/unionpay-pos';
+import { Terminal, type TransactionResult } from '../../terminal/terminal';
+import { asyncFrameChannel, awaitAnswer, binary2Channel } from '../../terminal/channels';
 
 /**
  * nacbridge sim pos: a terminal that signs on, keeps its keys in a software key store, and runs a

@@ -1,9 +1,9 @@
 import createDebug from 'debug';
-import { fromHex, toHex } from '../../src/codec/hex';
-import { computeMac, type MacAlgorithm } from '../../src/crypto/mac';
-import { SecretKey } from '../../src/crypto/secret-key';
-import { encodeSzztFrame, NAK, SzztFrameDecoder } from '../../src/pinpad/szzt-frame';
-import { CMD, MAC_CODE, STATUS_OK } from '../../src/pinpad/szzt-protocol';
+import { fromHex, toHex } from '../../codec/hex';
+import { computeMac, type MacAlgorithm } from '../../crypto/mac';
+import { SecretKey } from '../../crypto/secret-key';
+import { encodeSzztFrame, NAK, SzztFrameDecoder } from '../../pinpad/szzt-frame';
+import { CMD, MAC_CODE, STATUS_OK } from '../../pinpad/szzt-protocol';
 
 const log = createDebug('nacbridge:sim-pinpad');
 

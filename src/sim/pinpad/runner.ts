@@ -1,4 +1,4 @@
-import { SecretKey } from '../../src/crypto/secret-key';
+import { SecretKey } from '../../crypto/secret-key';
 import { serveSerialSide, type ByteSide, type SerialSideSpec } from '../serial-side';
 import { PinPadEmulator, type PinPadFault } from './emulator';
 import { IdtechEmulator, type IdtechFault } from './idtech-emulator';

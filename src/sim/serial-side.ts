@@ -1,6 +1,6 @@
 import { createServer, type Server, type Socket } from 'node:net';
-import { listenTcp } from '../src/link/listen';
-import { openPty, type PtyDevice } from '../src/serial/pty';
+import { listenTcp } from '../link/listen';
+import { openPty, type PtyDevice } from '../serial/pty';
 
 /**
  * Where an emulated device's serial side is served: the master side of a pty this process opens

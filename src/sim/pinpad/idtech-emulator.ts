@@ -1,10 +1,10 @@
 import createDebug from 'debug';
-import { fromHex, toHex } from '../../src/codec/hex';
-import { SecretKey } from '../../src/crypto/secret-key';
-import { parseTr31Header, unwrapTr31, type Tr31Header } from '../../src/crypto/tr31';
-import { CryptoError } from '../../src/errors';
-import { IDTECH, KEY_INDEX } from '../../src/pinpad/idtech-driver';
-import { encodeIdtechFrame, IdtechDecoder, NAK } from '../../src/pinpad/idtech-frame';
+import { fromHex, toHex } from '../../codec/hex';
+import { SecretKey } from '../../crypto/secret-key';
+import { parseTr31Header, unwrapTr31, type Tr31Header } from '../../crypto/tr31';
+import { CryptoError } from '../../errors';
+import { IDTECH, KEY_INDEX } from '../../pinpad/idtech-driver';
+import { encodeIdtechFrame, IdtechDecoder, NAK } from '../../pinpad/idtech-frame';
 import type { PinPadByteSide } from './emulator';
 
 const log = createDebug('nacbridge:sim-pinpad');

@@ -1,8 +1,8 @@
 import createDebug from 'debug';
-import { fromHex, toHex } from '../../src/codec/hex';
-import { x919Mac, x99Mac } from '../../src/crypto/mac';
-import { SecretKey } from '../../src/crypto/secret-key';
-import { ACK, encodeVerifonePacket, EOT, NAK, VerifoneDecoder, type VerifoneFraming } from '../../src/pinpad/verifone-frame';
+import { fromHex, toHex } from '../../codec/hex';
+import { x919Mac, x99Mac } from '../../crypto/mac';
+import { SecretKey } from '../../crypto/secret-key';
+import { ACK, encodeVerifonePacket, EOT, NAK, VerifoneDecoder, type VerifoneFraming } from '../../pinpad/verifone-frame';
 import type { PinPadByteSide } from './emulator';
 
 const log = createDebug('nacbridge:sim-pinpad');

@@ -1,5 +1,5 @@
 import { closeSync, fstatSync, fsyncSync, ftruncateSync, openSync, writeFileSync, writeSync } from 'node:fs';
-import { NacbridgeError, type ErrorCode } from '../../src/errors';
+import { NacbridgeError, type ErrorCode } from '../../errors';
 import type { Ledger } from './ledger';
 
 /** One line of the JSONL journal: every request the platform saw and what became of it. PANs masked. */

@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { seconds } from '../../src/config/durations';
-import { DEFAULT_DIAL_TAIL_HEX } from '../../src/codec/dial-monitor';
-import { flagRepeats } from '../../src/config/repeats';
-import { AllowList } from '../../src/link/allow-list';
+import { seconds } from '../../config/durations';
+import { DEFAULT_DIAL_TAIL_HEX } from '../../codec/dial-monitor';
+import { flagRepeats } from '../../config/repeats';
+import { AllowList } from '../../link/allow-list';
 
 /**
  * The platform simulator's configuration (issue contract; keys may be added, never renamed):

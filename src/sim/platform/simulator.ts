@@ -1,16 +1,16 @@
 import createDebug from 'debug';
-import { systemClock, type Clock, type TimerHandle } from '../../src/clock';
-import { readBcd, writeBcd } from '../../src/codec/bcd';
-import { locateMessage } from '../../src/codec/terminal-envelope';
-import { MessageCodec } from '../../src/iso8583/codec';
-import { maskPan } from '../../src/iso8583/redact';
-import { unionpayPos } from '../../src/iso8583/specs/unionpay-pos';
-import type { FramedConnection } from '../../src/link/framed-connection';
-import { LinkServer } from '../../src/link/server';
+import { systemClock, type Clock, type TimerHandle } from '../../clock';
+import { readBcd, writeBcd } from '../../codec/bcd';
+import { locateMessage } from '../../codec/terminal-envelope';
+import { MessageCodec } from '../../iso8583/codec';
+import { maskPan } from '../../iso8583/redact';
+import { unionpayPos } from '../../iso8583/specs/unionpay-pos';
+import type { FramedConnection } from '../../link/framed-connection';
+import { LinkServer } from '../../link/server';
 import type { FaultRule, PlatformConfig } from './config';
 import { FaultBook } from './faults';
 import { Journal, JournalError, reconciliationCsv, testReport, writeText } from './journal';
-import { NacbridgeError } from '../../src/errors';
+import { NacbridgeError } from '../../errors';
 import { PlatformCore } from './platform';
 
 const log = createDebug('nacbridge:sim-platform');

@@ -1,7 +1,7 @@
-import { EM, V80_RATE, v80RateCode } from '../../src/codec/v80';
+import { EM, V80_RATE, v80RateCode } from '../../codec/v80';
 import { EventEmitter } from 'node:events';
 import createDebug from 'debug';
-import { systemClock, type Clock, type TimerHandle } from '../../src/clock';
+import { systemClock, type Clock, type TimerHandle } from '../../clock';
 
 const log = createDebug('nacbridge:sim-modem');
 
