@@ -18,7 +18,9 @@ function namespacesInSources(): string[] {
   return [...found].sort();
 }
 
-describe('cli: help', () => {
+describe('cli: help', function () {
+  // Several whole processes per test: slow on a loaded machine, not a hang.
+  this.timeout(30_000);
   it('bare nacbridge, nacbridge sim and nacbridge crypto print their help on stdout and exit 1 (it was stderr and exit 2); --help exits 0', async () => {
     for (const [args, usage] of [
       [[], 'Usage: nacbridge [options] [command]'],
