@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import createDebug from 'debug';
 import type { Clock } from '../clock';
 import { binary2 } from '../codec/length-prefix';
@@ -51,13 +51,11 @@ interface Terminal {
  */
 export class TerminalListener {
   /**
-   * acceptErrors: connections the system failed to accept (the listener goes on listening).
-   */
-  /**
-   * refused: not in the allow-list. goneAtOnce: reset before it could be looked at. sourceLimited: over maxConnectionsPerSource. reclaimed: a
-   * longest-idle connection closed so that a newcomer could have its address. poolExhausted: no
-   * address to give or take. rateLimited: dropped for sending over maxFramesPerSecond.
-   * penalized: refused because the source flooded within rateLimitPenaltySeconds.
+   * calls: connections given a line address. Turned away: refused (not in the allow-list),
+   * goneAtOnce (reset before it could be looked at), penalized (its source flooded within
+   * rateLimitPenaltySeconds), sourceLimited (over maxConnectionsPerSource), poolExhausted (no
+   * address to give or take). Closed by the listener: reclaimed (its address went to a newcomer),
+   * rateLimited (over maxFramesPerSecond). acceptErrors: the system failed to accept.
    */
   readonly counters = { ...zeroAccessCounters(), refused: 0, goneAtOnce: 0, sourceLimited: 0, penalized: 0, reclaimed: 0, poolExhausted: 0, rateLimited: 0, acceptErrors: 0 };
   private server: Server | null = null;
@@ -92,84 +90,95 @@ export class TerminalListener {
         return;
       }
       const remote = normalizeAddress(accepted.remoteAddress);
-      if (!this.allow.allows(remote)) {
-        this.counters.refused++;
+      const address = this.admit(remote);
+      if (address === null) {
         accepted.destroy();
         return;
       }
-      const penaltyUntil = this.penalties.get(remote);
-      if (penaltyUntil !== undefined) {
-        if (this.o.clock.now() < penaltyUntil) {
-          this.counters.penalized++;
-          accepted.destroy();
-          return;
-        }
-        this.penalties.delete(remote);
-      }
-      const limit = this.o.maxConnectionsPerSource ?? 0;
-      if (limit > 0 && (this.perSource.get(remote) ?? 0) >= limit) {
-        this.counters.sourceLimited++;
-        log('terminal listener: %s already holds %d connection(s), the most one source may', remote, limit);
-        accepted.destroy();
-        return;
-      }
-      const address = this.free.shift() ?? this.reclaimAddress();
-      if (address === undefined) {
-        this.counters.poolExhausted++;
-        log('terminal listener: no line address left for %s', remote);
-        accepted.destroy();
-        return;
-      }
-      this.counters.calls++;
-      this.perSource.set(remote, (this.perSource.get(remote) ?? 0) + 1);
-      const connection = new FramedConnection(accepted, {
-        prefix: binary2,
-        heartbeatMs: 0,
-        idleTimeoutMs: this.o.idleTimeoutSeconds * 1000,
-        keepalivesAreActivity: false,
-        clock: this.o.clock,
-        label: `terminal ${remote} (${address})`,
-      });
-      const counters = this.counters;
-      const session: OwnedSession = {
-        address,
-        label: connection.label,
-        ani: null,
-        dnis: '',
-        isOpen: true,
-        send(payload: Buffer) {
-          if (connection.send(payload)) counters.framesOut++;
-        },
-      };
-      const now = this.o.clock.now();
-      const terminal: Terminal = { connection, session, remote, lastMessageAt: now, reclaimed: false, windowStart: now, windowFrames: 0 };
-      this.open.set(connection, terminal);
-      connection.on('frame', (frame) => {
-        if (!this.withinRate(terminal)) return;
-        terminal.lastMessageAt = this.o.clock.now();
-        this.counters.framesIn++;
-        this.sink.request(session, frame);
-      });
-      connection.on('keepalive', () => this.withinRate(terminal));
-      connection.on('framing-error', () => this.counters.frameErrors++);
-      connection.once('close', () => {
-        session.isOpen = false;
-        this.sink.endSession(session);
-        this.open.delete(connection);
-        const held = (this.perSource.get(remote) ?? 1) - 1;
-        if (held > 0) this.perSource.set(remote, held);
-        else this.perSource.delete(remote);
-        this.endedBytes.in += connection.counters.bytesIn;
-        this.endedBytes.out += connection.counters.bytesOut;
-        if (!terminal.reclaimed) this.free.push(address);
-      });
-      // Accepted paused (pauseOnConnect), so nothing is read before the allow-list and the handlers.
+      this.attach(accepted, remote, address);
+      // Accepted paused (pauseOnConnect), so nothing is read before the checks and the handlers.
       accepted.resume();
     });
     this.server = server;
     this.boundPort = await listenTcp(server, this.o.port, this.o.host, (error) => {
       this.counters.acceptErrors++;
       log('terminal listener: accept failed (%s); still listening', error.message);
+    });
+  }
+
+  /** A line address for a newcomer from `remote`, or null when it is turned away (counted). */
+  private admit(remote: string): string | null {
+    if (!this.allow.allows(remote)) {
+      this.counters.refused++;
+      return null;
+    }
+    const penaltyUntil = this.penalties.get(remote);
+    if (penaltyUntil !== undefined) {
+      if (this.o.clock.now() < penaltyUntil) {
+        this.counters.penalized++;
+        return null;
+      }
+      this.penalties.delete(remote);
+    }
+    const limit = this.o.maxConnectionsPerSource ?? 0;
+    if (limit > 0 && (this.perSource.get(remote) ?? 0) >= limit) {
+      this.counters.sourceLimited++;
+      log('terminal listener: %s already holds %d connection(s), the most one source may', remote, limit);
+      return null;
+    }
+    const address = this.free.shift() ?? this.reclaimAddress();
+    if (address === undefined) {
+      this.counters.poolExhausted++;
+      log('terminal listener: no line address left for %s', remote);
+      return null;
+    }
+    return address;
+  }
+
+  /** The accepted connection as a terminal session with `address`, handed to the sink. */
+  private attach(accepted: Socket, remote: string, address: string): void {
+    this.counters.calls++;
+    this.perSource.set(remote, (this.perSource.get(remote) ?? 0) + 1);
+    const connection = new FramedConnection(accepted, {
+      prefix: binary2,
+      heartbeatMs: 0,
+      idleTimeoutMs: this.o.idleTimeoutSeconds * 1000,
+      keepalivesAreActivity: false,
+      clock: this.o.clock,
+      label: `terminal ${remote} (${address})`,
+    });
+    const counters = this.counters;
+    const session: OwnedSession = {
+      address,
+      label: connection.label,
+      ani: null,
+      dnis: '',
+      isOpen: true,
+      send(payload: Buffer) {
+        if (connection.send(payload)) counters.framesOut++;
+      },
+    };
+    const now = this.o.clock.now();
+    const terminal: Terminal = { connection, session, remote, lastMessageAt: now, reclaimed: false, windowStart: now, windowFrames: 0 };
+    this.open.set(connection, terminal);
+    connection.on('frame', (frame) => {
+      if (!this.withinRate(terminal)) return;
+      terminal.lastMessageAt = this.o.clock.now();
+      this.counters.framesIn++;
+      this.sink.request(session, frame);
+    });
+    connection.on('keepalive', () => this.withinRate(terminal));
+    connection.on('framing-error', () => this.counters.frameErrors++);
+    connection.once('close', () => {
+      session.isOpen = false;
+      this.sink.endSession(session);
+      this.open.delete(connection);
+      const held = (this.perSource.get(remote) ?? 1) - 1;
+      if (held > 0) this.perSource.set(remote, held);
+      else this.perSource.delete(remote);
+      this.endedBytes.in += connection.counters.bytesIn;
+      this.endedBytes.out += connection.counters.bytesOut;
+      if (!terminal.reclaimed) this.free.push(address);
     });
   }
 
@@ -202,7 +211,11 @@ export class TerminalListener {
       this.counters.rateLimited++;
       const penaltyMs = (this.o.rateLimitPenaltySeconds ?? 0) * 1000;
       log('terminal listener: %s sent more than %d frames in a second: dropped%s', t.session.label, max, penaltyMs > 0 ? `, and ${t.remote} refused for ${penaltyMs / 1000} s` : '');
-      if (penaltyMs > 0) this.penalties.set(t.remote, now + penaltyMs);
+      if (penaltyMs > 0) {
+        // Expired penalties go when a source comes back; past a thousand, sweep them now.
+        if (this.penalties.size >= 1000) for (const [source, until] of this.penalties) if (until <= now) this.penalties.delete(source);
+        this.penalties.set(t.remote, now + penaltyMs);
+      }
       t.connection.close('closed-by-us');
     }
     return false;
