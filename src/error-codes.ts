@@ -136,6 +136,7 @@ export const ERROR_CODES = {
   NO_PIN: 'the PIN variable is not set',
   BAD_SCRIPT: 'a POS script step that cannot be read',
   SIM_OUTPUT: 'a simulator output file that could not be written',
+  BENCH_TIMEOUT: 'the simulated bench did not reach a state in time (lines idle, links up, a call connected)',
   JOURNAL_OPEN: 'the platform simulator journal could not be opened',
   JOURNAL_WRITE: 'a platform simulator journal entry could not be written',
 

@@ -15,6 +15,7 @@ import { TcpModemServer } from '../modem/tcp-serial-server';
 import { platformConfigSchema, type PlatformConfig } from '../platform/config';
 import { PlatformSimulator } from '../platform/simulator';
 import { asyncFrameChannel } from '../../terminal/channels';
+import { NacbridgeError } from '../../errors';
 
 /**
  * A whole simulated bench on loopback, with no hardware: the platform simulator on two ports,
@@ -94,7 +95,7 @@ export function benchTerminal(i: number, codec: MessageCodec, channel: RequestCh
 async function until(condition: () => boolean, what: string, ms: number): Promise<void> {
   const deadline = Date.now() + ms;
   while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`bench: timed out waiting for ${what}`);
+    if (Date.now() > deadline) throw new NacbridgeError('BENCH_TIMEOUT', `bench: timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 2));
   }
 }
