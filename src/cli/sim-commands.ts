@@ -6,7 +6,7 @@ import { SecretKey } from '../crypto/secret-key';
 import { isKeyMode } from '../crypto/work-keys';
 import { isMacAlgorithm } from '../crypto/mac';
 import { startModemSim, type ModemSim } from '../../tools/modem-sim/runner';
-import type { CallerIdFormat, ModemPersonality } from '../../tools/modem-sim/emulator';
+import { V80_SUPPORT, type CallerIdFormat, type ModemPersonality, type V80Support } from '../../tools/modem-sim/emulator';
 import { parseScript, runPos, stepLine } from '../../tools/pos-sim/runner';
 import { EXIT_MISMATCH, stopSignal, UsageError } from './io';
 import { ansField, hostPort, listenPort, wholeNumber, type HostPort } from './options';
@@ -79,7 +79,12 @@ export function registerSimCommands(program: Command): Command {
     .option('--drop-after-ms <ms>', 'drop the carrier this long after every CONNECT, for unattended carrier-loss runs (0: never)', wholeNumber(0), 0)
     .addOption(new Option('--personality <kind>', 'v250: extended (+) commands; classic: the classic Hayes set only, misreading +VCID and #CID as real classic modems do').choices(['v250', 'classic']).default('v250'))
     .option('--no-dtr', 'the modem sees no DTR (a 3-wire cable): DTR changes never hang it up')
-    .action(async (o: { tcp?: number; pty?: string; name: string; posPort: number; callerId: string; cidFormat: CallerIdFormat; ringIntervalMs: number; dropAfterMs: number; personality: ModemPersonality; dtr: boolean }) => {
+    .addOption(
+      new Option('--v80 <support>', 'V.80 synchronous access (R-MDM-7): answer (both sides), originate-only (calling side only, as some chipsets), none')
+        .choices([...V80_SUPPORT])
+        .default('answer'),
+    )
+    .action(async (o: { tcp?: number; pty?: string; name: string; posPort: number; callerId: string; cidFormat: CallerIdFormat; ringIntervalMs: number; dropAfterMs: number; personality: ModemPersonality; dtr: boolean; v80: V80Support }) => {
       if ((o.tcp === undefined) === (o.pty === undefined)) throw new UsageError('give exactly one of --tcp PORT or --pty DIR');
       const ring = o.ringIntervalMs;
       const dropAfterMs = o.dropAfterMs;
@@ -87,7 +92,7 @@ export function registerSimCommands(program: Command): Command {
         serial: o.tcp !== undefined ? { kind: 'tcp', host: '127.0.0.1', port: o.tcp } : { kind: 'pty', dir: o.pty as string, name: o.name },
         pos: { host: '127.0.0.1', port: o.posPort },
         callerId: { number: o.callerId, format: o.cidFormat },
-        emulator: { ringIntervalMs: ring, callerIdDelayMs: Math.round(ring * 0.3), dropAfterMs, personality: o.personality, noDtr: !o.dtr },
+        emulator: { ringIntervalMs: ring, callerIdDelayMs: Math.round(ring * 0.3), dropAfterMs, personality: o.personality, noDtr: !o.dtr, v80: o.v80 },
       });
       process.stdout.write(`modem simulator: serial side ${sim.linePath}, POS calls in on 127.0.0.1:${sim.posPort}\n`);
       if (dropAfterMs > 0) process.stdout.write(`every call's carrier drops ${dropAfterMs} ms after its CONNECT\n`);
