@@ -1,13 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { Option, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { loadConfigFile } from '../config/load';
 import { SecretKey } from '../crypto/secret-key';
 import { isKeyMode } from '../crypto/work-keys';
 import { isMacAlgorithm } from '../crypto/mac';
 import { startModemSim, type ModemSim } from '../../tools/modem-sim/runner';
 import { V80_SUPPORT, type CallerIdFormat, type ModemPersonality, type V80Support } from '../../tools/modem-sim/emulator';
-import { parseScript, runPos, stepLine } from '../../tools/pos-sim/runner';
+import { parseScript, parseSdlcFault, runPos, SDLC_FAULT_NAMES, stepLine } from '../../tools/pos-sim/runner';
+import type { SdlcFaults } from '../terminal/sdlc-secondary';
 import { EXIT_MISMATCH, stopSignal, UsageError } from './io';
 import { ansField, hostPort, listenPort, wholeNumber, type HostPort } from './options';
 import { platformConfigSchema } from '../../tools/platform-sim/config';
@@ -43,6 +44,8 @@ interface PosOptions {
   pinEnv?: string;
   script: string;
   timeout: number;
+  sync: boolean;
+  fault: SdlcFaults;
 }
 
 export function registerSimCommands(program: Command): Command {
@@ -106,7 +109,20 @@ export function registerSimCommands(program: Command): Command {
   sim
     .command('pos')
     .description('a POS terminal: signs on, loads its keys into a software key store, runs a script of transactions')
-    .option('--dial <host:port>', "dial in through a modem simulator's POS port (async frames)", hostPort)
+    .option('--dial <host:port>', "dial in through a modem simulator's POS port (async frames; SDLC with --sync)", hostPort)
+    .option('--sync', 'with --dial: a synchronous terminal, the SDLC secondary (address 0x30) in V.80 frames, for a NAC line with framing sdlc (R-MDM-7)', false)
+    .option(
+      '--fault <fault>',
+      `with --sync, repeatable, each played once: ${SDLC_FAULT_NAMES.join(', ')} (slow-poll:MS, default 500)`,
+      (value: string, previous: SdlcFaults) => {
+        try {
+          return parseSdlcFault(value, previous);
+        } catch (e) {
+          throw new InvalidArgumentError((e as Error).message);
+        }
+      },
+      {},
+    )
     .option('--tcp <host:port>', "connect to the NAC's terminal listener (binary2)", hostPort)
     .requiredOption('--terminal-id <id>', 'field 41 (8 characters)', ansField(41, 8))
     .requiredOption('--merchant-id <id>', 'field 42 (15 characters)', ansField(42, 15))
@@ -136,6 +152,8 @@ export function registerSimCommands(program: Command): Command {
         throw new UsageError(`environment variable ${o.pinEnv} (--pin-env) is not set: no PIN to send, so nothing was sent`);
       }
       if (pin !== undefined && !/^\d{4,12}$/.test(pin)) throw new UsageError(`environment variable ${o.pinEnv} (--pin-env) must hold a PIN of 4 to 12 digits`);
+      if (o.sync && o.dial === undefined) throw new UsageError('--sync is for a dialled call: give --dial HOST:PORT');
+      if (!o.sync && Object.keys(o.fault).length > 0) throw new UsageError('--fault is for a synchronous terminal: add --sync');
       const steps = parseScript(o.script);
       const failed: string[] = [];
       await runPos(
@@ -150,6 +168,9 @@ export function registerSimCommands(program: Command): Command {
           macAlgorithm: mac,
           card: { pan: o.pan, pin },
           responseTimeoutMs: o.timeout * 1000,
+          ...(o.sync ? { sync: { faults: o.fault } } : {}),
+          onSdlc: (c) =>
+            process.stdout.write(`sdlc: SNRM ${c.snrm}, polls answered ${c.polls}, I-frames sent ${c.iFramesOut}, received ${c.iFramesIn}, duplicates received ${c.duplicatesIn}\n`),
         },
         steps,
         // Each step is printed when it is done: a later step's error does not hide what went before.

@@ -8,6 +8,7 @@ import { MessageCodec } from '../../src/iso8583/codec';
 import { unionpayPos } from '../../src/iso8583/specs/unionpay-pos';
 import { Terminal, type TransactionResult } from '../../src/terminal/terminal';
 import { asyncFrameChannel, awaitAnswer, binary2Channel } from '../../src/terminal/channels';
+import { SdlcSecondary, type SdlcFaults, type SdlcSecondaryCounters } from '../../src/terminal/sdlc-secondary';
 
 /**
  * nacbridge sim pos: a terminal that signs on, keeps its keys in a software key store, and runs a
@@ -55,6 +56,44 @@ export interface PosOptions {
   responseTimeoutMs: number;
   /** 'dial': how long to wait for the call to be answered (a modem's wait for carrier); default 60 s. */
   answerTimeoutMs?: number;
+  /**
+   * 'dial' only: a synchronous terminal (R-MDM-7), the SDLC secondary at address 0x30 in V.80
+   * frames, instead of async STX/ETX frames; with the faults it plays (each once).
+   */
+  sync?: { faults: SdlcFaults };
+  /** Hears the SDLC secondary's counters at the end of a synchronous run. */
+  onSdlc?: (counters: SdlcSecondaryCounters) => void;
+}
+
+/** `--fault` names of `sim pos --sync`, as the SDLC secondary's faults. */
+export const SDLC_FAULT_NAMES = ['lost-ack', 'duplicate', 'bad-fcs', 'slow-poll', 'hangup-mid-window'] as const;
+
+/** `lost-ack`, `duplicate`, `bad-fcs`, `slow-poll[:MS]` (default 500 ms), `hangup-mid-window`. */
+export function parseSdlcFault(text: string, into: SdlcFaults = {}): SdlcFaults {
+  const [name, arg] = text.trim().split(':');
+  const out = { ...into };
+  switch (name) {
+    case 'lost-ack':
+      out.lostAck = true;
+      break;
+    case 'duplicate':
+      out.duplicate = true;
+      break;
+    case 'bad-fcs':
+      out.badFcs = true;
+      break;
+    case 'hangup-mid-window':
+      out.hangupMidWindow = true;
+      break;
+    case 'slow-poll': {
+      if (arg !== undefined && !/^\d{1,5}$/.test(arg)) throw new NacbridgeError('BAD_FAULT', 'slow-poll takes a delay in ms: slow-poll:500');
+      out.slowPollMs = arg === undefined ? 500 : Number(arg);
+      break;
+    }
+    default:
+      throw new NacbridgeError('BAD_FAULT', `unknown fault ${JSON.stringify(text.slice(0, 40))} (${SDLC_FAULT_NAMES.join(', ')})`);
+  }
+  return out;
 }
 
 export interface StepResult {
@@ -95,7 +134,9 @@ export async function runPos(options: PosOptions, steps: PosStep[], onResult: (r
   // (finally, below) ends the wait.
   const answered = options.via === 'dial' ? awaitAnswer(socket, options.answerTimeoutMs ?? 60_000) : Promise.resolve('');
   answered.catch(() => undefined);
-  const channel = options.via === 'dial' ? asyncFrameChannel(socket, options.responseTimeoutMs) : binary2Channel(socket, options.responseTimeoutMs);
+  // A synchronous terminal listens from the first byte too: the NAC's SNRM follows CONNECT at once.
+  const sdlc = options.via === 'dial' && options.sync ? new SdlcSecondary(socket, { timeoutMs: options.responseTimeoutMs, faults: options.sync.faults, afterConnect: true }) : null;
+  const channel = sdlc ?? (options.via === 'dial' ? asyncFrameChannel(socket, options.responseTimeoutMs) : binary2Channel(socket, options.responseTimeoutMs));
   const terminal = new Terminal({
     codec: new MessageCodec(unionpayPos),
     channel,
@@ -127,6 +168,24 @@ export async function runPos(options: PosOptions, steps: PosStep[], onResult: (r
       throw new NacbridgeError(e.code, `${e.message}; dialled ${options.host}:${options.port}: is a NAC attached to the modem's serial side, with its line idle?`);
     });
     for (const step of steps) {
+      try {
+        await runStep(step);
+      } catch (e) {
+        // The call is gone (a hang-up mid-window, the line dropped): what is left cannot be sent.
+        if (!(e instanceof NacbridgeError) || e.code !== 'CALL_ENDED') throw e;
+        report({ step: step.kind, ok: false, note: e.message });
+        break;
+      }
+    }
+  } finally {
+    if (sdlc) options.onSdlc?.({ ...sdlc.counters });
+    socket.destroy();
+    await store.close();
+  }
+  return results;
+
+  async function runStep(step: PosStep): Promise<void> {
+    {
       switch (step.kind) {
         case 'signon': {
           const r = await terminal.signOn();
@@ -170,9 +229,5 @@ export async function runPos(options: PosOptions, steps: PosStep[], onResult: (r
         }
       }
     }
-  } finally {
-    socket.destroy();
-    await store.close();
   }
-  return results;
 }
