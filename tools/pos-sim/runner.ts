@@ -104,11 +104,13 @@ export interface StepResult {
   /** Whether the step did what it was for: approved (39 = 00) with a good MAC, keys proved. */
   ok: boolean;
   note?: string;
+  /** Sent, and no answer came back (the call ended first). */
+  unanswered?: boolean;
 }
 
 /** One line of `sim pos` output for a step. */
 export function stepLine(r: StepResult): string {
-  if (r.responseCode === undefined) return `${r.step.padEnd(14)} not sent${r.note ? `: ${r.note}` : ''}`;
+  if (r.responseCode === undefined) return `${r.step.padEnd(14)} ${r.unanswered ? 'no answer' : 'not sent'}${r.note ? `: ${r.note}` : ''}`;
   return `${r.step.padEnd(14)} 39=${r.responseCode.padEnd(3)} ${r.macOk ? 'MAC ok' : 'MAC FAILED'}${r.note ? `  ${r.note}` : ''}`;
 }
 
@@ -173,7 +175,7 @@ export async function runPos(options: PosOptions, steps: PosStep[], onResult: (r
       } catch (e) {
         // The call is gone (a hang-up mid-window, the line dropped): what is left cannot be sent.
         if (!(e instanceof NacbridgeError) || e.code !== 'CALL_ENDED') throw e;
-        report({ step: step.kind, ok: false, note: e.message });
+        report({ step: step.kind, ok: false, unanswered: true, note: e.message });
         break;
       }
     }
