@@ -173,8 +173,9 @@ export async function runPos(options: PosOptions, steps: PosStep[], onResult: (r
       try {
         await runStep(step);
       } catch (e) {
-        // The call is gone (a hang-up mid-window, the line dropped): what is left cannot be sent.
-        if (!(e instanceof NacbridgeError) || e.code !== 'CALL_ENDED') throw e;
+        // A synchronous terminal's call is gone (a hang-up mid-window, as asked): the step got no
+        // answer and what is left cannot be sent. Elsewhere a closed connection is an error (exit 2).
+        if (sdlc === null || !(e instanceof NacbridgeError) || e.code !== 'CALL_ENDED') throw e;
         report({ step: step.kind, ok: false, unanswered: true, note: e.message });
         break;
       }
