@@ -135,6 +135,7 @@ export const ERROR_CODES = {
   NO_CARD: 'no card in the config for a sale',
   NO_PIN: 'the PIN variable is not set',
   BAD_SCRIPT: 'a POS script step that cannot be read',
+  BAD_FAULT: 'a simulator fault that cannot be read',
   SIM_OUTPUT: 'a simulator output file that could not be written',
   BENCH_TIMEOUT: 'the simulated bench did not reach a state in time (lines idle, links up, a call connected)',
   JOURNAL_OPEN: 'the platform simulator journal could not be opened',

@@ -34,6 +34,11 @@ export interface SdlcCounters {
   pollTimeouts: number;
   /** Calls whose link came up (UA to the first SNRM). */
   linksUp: number;
+  /**
+   * Calls that ended (hang-up, carrier lost) mid-window: an I-frame received and not yet
+   * acknowledged, or one sent (or queued) that the terminal had not acknowledged.
+   */
+  midWindowHangups: number;
   /** The receive rate of the last call, from the modem's V.80 rate indication (0: none yet). */
   connectRateBps: number;
 }
@@ -53,6 +58,7 @@ export const zeroSdlcCounters = (): SdlcCounters => ({
   linkResets: 0,
   pollTimeouts: 0,
   linksUp: 0,
+  midWindowHangups: 0,
   connectRateBps: 0,
 });
 
@@ -146,6 +152,10 @@ export class SdlcPrimary implements LineFraming {
 
   end(): void {
     if (this.phase === 'down') return;
+    if (this.phase === 'up' && (this.ackSent !== this.vr || this.unacked.length > 0 || this.queue.length > 0)) {
+      this.counters.midWindowHangups++;
+      log('call ended mid-window: N(R) %d received, %d acknowledged; %d sent unacknowledged, %d queued', this.vr, this.ackSent, this.unacked.length, this.queue.length);
+    }
     this.phase = 'down';
     this.cancelTimer();
     const partial = this.decoder.reset();

@@ -16,11 +16,12 @@ import { BENCH_CARD, BENCH_TMK, benchTerminal, startSimBench, terminalIdOf } fro
 
 /**
  * npm start: the simulated bench on loopback, with no hardware and no socat. The platform
- * simulator listens on two ports; the NAC runs two modem lines on emulated modems reached as
+ * simulator listens on two ports; the NAC runs three modem lines on emulated modems reached as
  * tcp:// serial ports and two duplex links to the platform; two POS terminals dial in with
  * different caller IDs and sign on, loading and proving their work keys: POS 1 into an emulated
  * PIN pad, POS 2 into a software key store. They run sales, a void, a sale the platform never
- * answers (reversed), a wrong PIN and a settlement.
+ * answers (reversed), a wrong PIN and a settlement. A third line has framing sdlc: POS 3 is a
+ * synchronous terminal (SDLC over V.80, R-MDM-7) that signs on and makes a sale.
  */
 const SAMPLE_0810 =
   '007960000000046031003100000810003800010AC000140134870918340322084861584032313033323230393138333430303030323130303031383631343430333630313230303231001100000001003F0040A0F4BAB158444777DCCEFA04F3B4652318ECC792EF3AEC72A5011D350000000000000000F1737A9E';
@@ -66,7 +67,9 @@ function traceLine(codec: MessageCodec, payload: Buffer): string {
 async function bench(codec: MessageCodec): Promise<boolean> {
   // The platform never answers the second POS's sale (STAN 000002, after its sign-on): it must be reversed.
   const b = await startSimBench({
-    lines: 2,
+    lines: 3,
+    // POS 3 is a synchronous terminal (R-MDM-7): SDLC in V.80 frames, its line framing sdlc.
+    framing: ['async', 'async', 'sdlc'],
     platform: { faults: [{ terminalId: terminalIdOf(1), mti: '0200', stan: '000002', action: 'no-response' }] },
     responseTimeoutSeconds: RESPONSE_TIMEOUT_SECONDS,
     posTimeoutMs: 3000,
@@ -79,7 +82,7 @@ async function bench(codec: MessageCodec): Promise<boolean> {
   let keysOk = true;
   try {
     out(`== simulated bench on loopback: platform simulator on 127.0.0.1:${b.sim.ports.join(' and :')}`);
-    out(`   NAC lines: ${b.nac.lines.map((l) => `${l.line.name} (address ${l.address}, DNIS ${l.dnis}) on ${b.ends[b.nac.lines.indexOf(l)].path}`).join('; ')}`);
+    out(`   NAC lines: ${b.nac.lines.map((l) => `${l.line.name} (address ${l.address}, DNIS ${l.dnis}, ${l.sdlc ? 'sdlc' : 'async'}) on ${b.ends[b.nac.lines.indexOf(l)].path}`).join('; ')}`);
     out(`   host cups: 2 duplex links (warning: ${[...b.nac.relay.hosts.values()][0].group.warning})`);
     b.nac.relay.on('request', (session, host, payload) => out(`   ${session.label.padEnd(14)} -> ${host}  ${traceLine(codec, payload)}`));
     b.nac.relay.on('response', (session, host, payload, ms) => out(`   ${session.label.padEnd(14)} <- ${host}  ${traceLine(codec, payload)}  (${ms} ms)`));
@@ -130,10 +133,20 @@ async function bench(codec: MessageCodec): Promise<boolean> {
     note('POS 2', 'settlement', await c.terminal.settle());
     await b.nac.lines[1].line.hangup('requested');
 
+    // A synchronous POS: the NAC polls it as the SDLC primary; the same relay, keys and MACs.
+    const d = await b.dial(2, '50582614');
+    const signOnC = await d.terminal.signOn();
+    keysOk &&= signOnC.keys.every((k) => k.pass);
+    note('POS 3 sync', 'sign-on', signOnC);
+    note('POS 3 sync', 'sale 20.00', await d.terminal.sale(card, '2000', BENCH_CARD.pin));
+    await b.nac.lines[2].line.hangup('requested');
+    const sdlc = b.nac.lines[2].sdlc;
+    if (sdlc) out(`   line3 SDLC: link up ${sdlc.linksUp} time(s), ${sdlc.polls} poll(s), I-frames ${sdlc.iFramesIn} in / ${sdlc.iFramesOut} out, ${sdlc.linkResets} link reset(s), receive rate ${sdlc.connectRateBps} bps`);
+
     out('');
-    out('   terminal  transaction       39         response MAC');
-    for (const [who, what, rc, mac] of rows) out(`   ${who.padEnd(9)} ${what.padEnd(17)} ${rc.padEnd(10)} ${mac}`);
-    const expected = ['00', '00', '00', '00', '00', 'no answer', '00', '55', '00'];
+    out('   terminal    transaction       39         response MAC');
+    for (const [who, what, rc, mac] of rows) out(`   ${who.padEnd(11)} ${what.padEnd(17)} ${rc.padEnd(10)} ${mac}`);
+    const expected = ['00', '00', '00', '00', '00', 'no answer', '00', '55', '00', '00', '00'];
     const asExpected = rows.length === expected.length && rows.every(([, , rc, mac], i) => rc === expected[i] && mac !== 'FAILED');
     const relay = b.nac.relay.counters;
     out('');
@@ -156,7 +169,8 @@ export function registerDemoCommand(program: Command): void {
       const sampleOk = codecSample(codec);
       const benchOk = await bench(codec);
       out('');
-      out('POS 1 used an emulated SZZT-family PIN pad (keys loaded encrypted, PIN typed on the pad); POS 2 a software key store.');
+      out('POS 1 used an emulated SZZT-family PIN pad (keys loaded encrypted, PIN typed on the pad); POS 2 and POS 3 a software key store.');
+      out('POS 3 was a synchronous terminal: SDLC over a V.80 modem on a line with framing sdlc (R-MDM-7).');
       process.exitCode = sampleOk && benchOk ? 0 : 1;
     });
 }

@@ -78,7 +78,11 @@ export function registerNacCommands(program: Command): void {
           )
         : null;
       for (const { line } of nac.lines) {
-        line.on('state', (state, detail) => log(`line ${line.name} ${state}${detail ? ` (${detail})` : ''}`));
+        line.on('state', (state, detail) => {
+          log(`line ${line.name} ${state}${detail ? ` (${detail})` : ''}`);
+          // A line that cannot work with this modem (R-MDM-7: no answer-side synchronous access) is an error to see at once.
+          if (state === 'failed') warn(`error: line ${line.name} failed: ${detail ?? 'no reason given'}; it answers no calls until the configuration or the modem changes`);
+        });
         line.on('retry', (why, delayMs) => log(`line ${line.name} ${why}; next try in ${(delayMs / 1000).toFixed(1)} s`));
       }
       for (const [name, route] of nac.relay.hosts) {

@@ -1,12 +1,13 @@
 import { createInterface } from 'node:readline';
-import { Option, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { loadConfigFile } from '../config/load';
 import { SecretKey } from '../crypto/secret-key';
 import { isKeyMode } from '../crypto/work-keys';
 import { isMacAlgorithm } from '../crypto/mac';
 import { startModemSim, type ModemSim } from '../sim/modem/runner';
-import type { CallerIdFormat, ModemPersonality } from '../sim/modem/emulator';
-import { parseScript, runPos, stepLine } from '../sim/pos/runner';
+import { V80_SUPPORT, type CallerIdFormat, type ModemPersonality, type V80Support } from '../sim/modem/emulator';
+import { parseScript, parseSdlcFault, runPos, SDLC_FAULT_NAMES, stepLine } from '../sim/pos/runner';
+import type { SdlcFaults } from '../terminal/sdlc-secondary';
 import { EXIT_BAD_INPUT, EXIT_MISMATCH, stopSignal, UsageError } from './io';
 import { ansField, hostPort, listenPort, wholeNumber, type HostPort } from './options';
 import { readFileCapped, readSecret, SECRET_FILE_CAP, secretOption, secretSources } from './secrets';
@@ -46,6 +47,8 @@ interface PosOptions {
   pinFile?: string;
   script: string;
   timeout: number;
+  sync: boolean;
+  fault: SdlcFaults;
 }
 
 export function registerSimCommands(program: Command): Command {
@@ -90,7 +93,12 @@ export function registerSimCommands(program: Command): Command {
     .option('--drop-after-ms <ms>', 'drop the carrier this long after every CONNECT, for unattended carrier-loss runs (0: never)', wholeNumber(0), 0)
     .addOption(new Option('--personality <kind>', 'v250: extended (+) commands; classic: the classic Hayes set only, misreading +VCID and #CID as real classic modems do').choices(['v250', 'classic']).default('v250'))
     .option('--no-dtr', 'the modem sees no DTR (a 3-wire cable): DTR changes never hang it up')
-    .action(async (o: { tcp?: number; pty?: string; name: string; posPort: number; callerId: string; cidFormat: CallerIdFormat; ringIntervalMs: number; dropAfterMs: number; personality: ModemPersonality; dtr: boolean }) => {
+    .addOption(
+      new Option('--v80 <support>', 'V.80 synchronous access (R-MDM-7): answer (both sides), originate-only (calling side only, as some chipsets), none')
+        .choices([...V80_SUPPORT])
+        .default('answer'),
+    )
+    .action(async (o: { tcp?: number; pty?: string; name: string; posPort: number; callerId: string; cidFormat: CallerIdFormat; ringIntervalMs: number; dropAfterMs: number; personality: ModemPersonality; dtr: boolean; v80: V80Support }) => {
       if ((o.tcp === undefined) === (o.pty === undefined)) throw new UsageError('give exactly one of --tcp PORT or --pty DIR');
       const ring = o.ringIntervalMs;
       const dropAfterMs = o.dropAfterMs;
@@ -98,7 +106,7 @@ export function registerSimCommands(program: Command): Command {
         serial: o.tcp !== undefined ? { kind: 'tcp', host: '127.0.0.1', port: o.tcp } : { kind: 'pty', dir: o.pty as string, name: o.name },
         pos: { host: '127.0.0.1', port: o.posPort },
         callerId: { number: o.callerId, format: o.cidFormat },
-        emulator: { ringIntervalMs: ring, callerIdDelayMs: Math.round(ring * 0.3), dropAfterMs, personality: o.personality, noDtr: !o.dtr },
+        emulator: { ringIntervalMs: ring, callerIdDelayMs: Math.round(ring * 0.3), dropAfterMs, personality: o.personality, noDtr: !o.dtr, v80: o.v80 },
       });
       process.stdout.write(`modem simulator: serial side ${sim.linePath}, POS calls in on 127.0.0.1:${sim.posPort}\n`);
       if (dropAfterMs > 0) process.stdout.write(`every call's carrier drops ${dropAfterMs} ms after its CONNECT\n`);
@@ -112,7 +120,20 @@ export function registerSimCommands(program: Command): Command {
   const pos = sim.command('pos').description('a POS terminal: signs on, loads its keys into a software key store, runs a script of transactions');
   secretOption(pos, 'pan', 'card number (13 to 19 digits)');
   pos
-    .option('--dial <host:port>', "dial in through a modem simulator's POS port (async frames)", hostPort)
+    .option('--dial <host:port>', "dial in through a modem simulator's POS port (async frames; SDLC with --sync)", hostPort)
+    .option('--sync', 'with --dial: a synchronous terminal, the SDLC secondary (address 0x30) in V.80 frames, for a NAC line with framing sdlc (R-MDM-7)', false)
+    .option(
+      '--fault <fault>',
+      `with --sync, repeatable, each played once: ${SDLC_FAULT_NAMES.join(', ')} (slow-poll:MS, default 500)`,
+      (value: string, previous: SdlcFaults) => {
+        try {
+          return parseSdlcFault(value, previous);
+        } catch (e) {
+          throw new InvalidArgumentError((e as Error).message);
+        }
+      },
+      {},
+    )
     .option('--tcp <host:port>', "connect to the NAC's terminal listener (binary2)", hostPort)
     .requiredOption('--terminal-id <id>', 'field 41 (8 characters)', ansField(41, 8))
     .requiredOption('--merchant-id <id>', 'field 42 (15 characters)', ansField(42, 15))
@@ -145,6 +166,8 @@ export function registerSimCommands(program: Command): Command {
       }
       if (o.pinFile !== undefined) pin = readFileCapped(o.pinFile, SECRET_FILE_CAP, 'PIN file').toString('utf8').trim();
       if (pin !== undefined && !/^\d{4,12}$/.test(pin)) throw new UsageError(`the PIN (${o.pinEnv !== undefined ? '--pin-env' : '--pin-file'}) must be 4 to 12 digits`);
+      if (o.sync && o.dial === undefined) throw new UsageError('--sync is for a dialled call: give --dial HOST:PORT');
+      if (!o.sync && Object.keys(o.fault).length > 0) throw new UsageError('--fault is for a synchronous terminal: add --sync');
       const steps = parseScript(o.script);
       const failed: string[] = [];
       await runPos(
@@ -159,6 +182,9 @@ export function registerSimCommands(program: Command): Command {
           macAlgorithm: mac,
           card: { pan, pin },
           responseTimeoutMs: o.timeout * 1000,
+          ...(o.sync ? { sync: { faults: o.fault } } : {}),
+          onSdlc: (c) =>
+            process.stdout.write(`sdlc: SNRM ${c.snrm}, polls answered ${c.polls}, I-frames sent ${c.iFramesOut}, received ${c.iFramesIn}, duplicates received ${c.duplicatesIn}\n`),
         },
         steps,
         // Each step is printed when it is done: a later step's error does not hide what went before.

@@ -5,6 +5,7 @@ import { Backoff } from '../link/backoff';
 import { openSerialLine, type OpenOptions, type SerialLine } from '../serial/port';
 import { ModemChannel, ModemError } from './at-channel';
 import { CallerIdCollector, type CallerId } from './caller-id';
+import { answerSyncVerdict, SYNC_QUERIES, type QueryAnswer } from './capability';
 import { initStep, type ModemProfile } from './profile';
 
 const log = createDebug('nacbridge:line');
@@ -75,6 +76,12 @@ export interface ModemLineOptions {
   open?: (path: string, options: OpenOptions) => Promise<SerialLine>;
   reopenInitialMs?: number;
   reopenMaxMs?: number;
+  /**
+   * R-MDM-7: the line answers synchronous (SDLC) terminals. The first init asks the modem
+   * AT+ES=? and AT+ESA=? (before its first +ES command) and a modem that cannot answer in V.80
+   * synchronous access sends the line to 'failed', naming the modem's answer: no retry helps.
+   */
+  requireAnswerSync?: boolean;
 }
 
 /**
@@ -136,6 +143,9 @@ export class ModemLine extends EventEmitter<ModemLineEvents> {
   private hangingUp: Promise<boolean> | null = null;
   private lastHangupError: string | null = null;
   private outcome: ShutdownOutcome = 'no-call';
+  /** The answer-side synchronous access check has passed once (R-MDM-7): re-inits skip it. */
+  private syncChecked = false;
+  private failure: string | null = null;
 
   constructor(options: ModemLineOptions) {
     super();
@@ -157,6 +167,11 @@ export class ModemLine extends EventEmitter<ModemLineEvents> {
   /** How the line left its call at close(): none, hung up, or not hung up (the modem may still be off-hook). */
   get shutdownOutcome(): ShutdownOutcome {
     return this.outcome;
+  }
+
+  /** Why the line is 'failed' (a modem that cannot do what the line needs), if it is. */
+  get failedBecause(): string | null {
+    return this.failure;
   }
 
   /** Why the last hang-up failed, if it did. */
@@ -286,9 +301,28 @@ export class ModemLine extends EventEmitter<ModemLineEvents> {
     const started = this.clock.now();
     const timeout = this.profile.commandTimeoutSeconds * 1000;
     let dtrArmed = true;
+    let syncVerdict: string | null = null;
+    /** The reason the modem fails the check, or null when it passes (or needs none). */
+    const checkSync = async (): Promise<string | null> => {
+      if (!this.o.requireAnswerSync || this.syncChecked) return null;
+      const answers: QueryAnswer[] = [];
+      for (const query of SYNC_QUERIES) {
+        const r = await channel.command(query, timeout);
+        answers.push({ final: r.final, answer: r.lines.join(' | ') });
+      }
+      const verdict = answerSyncVerdict(answers[0], answers[1]);
+      if (!verdict.ok) return verdict.why;
+      log('%s: %s', this.name, verdict.why);
+      this.syncChecked = true;
+      return null;
+    };
     try {
       for (const entry of this.profile.init) {
         const { command, optional } = initStep(entry);
+        if (/\+ES/i.test(command)) {
+          syncVerdict = await checkSync();
+          if (syncVerdict !== null) break;
+        }
         const result = await channel.command(command, timeout);
         if (result.final === 'OK') continue;
         if (optional && result.final === 'ERROR') {
@@ -298,6 +332,7 @@ export class ModemLine extends EventEmitter<ModemLineEvents> {
         }
         throw new ModemError('AT_REFUSED', `${command} answered ${result.final}`, { line: this.name });
       }
+      if (syncVerdict === null) syncVerdict = await checkSync();
       if (channel.numericResults) {
         const result = await channel.command('ATV1', timeout);
         if (result.final !== 'OK') throw new ModemError('AT_REFUSED', `ATV1 answered ${result.final}`, { line: this.name });
@@ -310,6 +345,10 @@ export class ModemLine extends EventEmitter<ModemLineEvents> {
       return;
     }
     if (this.channel !== channel) return;
+    if (syncVerdict !== null) {
+      this.fail(`the modem cannot answer synchronous terminals (framing sdlc): ${syncVerdict}`);
+      return;
+    }
     this.dtrArmed = dtrArmed;
     if (afterCall) {
       const ms = this.clock.now() - started;
@@ -319,6 +358,15 @@ export class ModemLine extends EventEmitter<ModemLineEvents> {
     }
     this.backoff.reset();
     this.toIdle();
+  }
+
+  /** No retry can help (the modem has to change): the port is let go and the line stays 'failed'. */
+  private fail(why: string): void {
+    this.failure = why;
+    const port = this.detach();
+    void port?.close().catch(() => undefined);
+    log('%s failed: %s', this.name, why);
+    this.setState('failed', why);
   }
 
   private refused(command: string): void {

@@ -1,6 +1,7 @@
 import { systemClock, type Clock } from '../clock';
 import type { SerialLine } from '../serial/port';
 import { ModemChannel, ModemError } from './at-channel';
+import { answerSyncVerdict, type SyncVerdict } from './capability';
 import type { InitCommand, ModemProfile } from './profile';
 
 /**
@@ -31,6 +32,8 @@ export interface ProbeResult {
   /** The modem was answering with numeric result codes (ATV0) when the probe began. */
   numeric: boolean;
   profile: ModemProfile;
+  /** R-MDM-7: whether AT+ES=? and AT+ESA=? show V.80 synchronous access on answer (null: not asked, classic command set). */
+  answerSync: SyncVerdict | null;
 }
 
 /** The `=?` queries, by group. None of them can dial or answer on a modem that parses extended commands. */
@@ -133,7 +136,12 @@ export async function probeModem(port: SerialLine, options: ProbeOptions): Promi
       dtrDropMs: 500,
       dcdPollMs: 500,
     };
-    return { rows, extended, numeric, profile };
+    const queried = (command: string): { final: string; answer: string } => {
+      const row = rows.find((r) => r.command === command);
+      return { final: row?.result ?? 'not sent', answer: row?.answer ?? '' };
+    };
+    const answerSync = extended ? answerSyncVerdict(queried('AT+ES=?'), queried('AT+ESA=?')) : null;
+    return { rows, extended, numeric, profile, answerSync };
   } finally {
     channel.abort('probe done');
     channel.detach();
@@ -158,6 +166,9 @@ export function probeTable(result: ProbeResult): string {
   const line = (cells: string[]): string => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]))).join('  ').trimEnd();
   const summary = [
     `command set: ${result.extended ? 'V.250 extended commands (+GMI answered)' : 'classic Hayes only (+GMI refused): no =? query sent'}`,
+    `synchronous access on answer (SDLC terminals, framing sdlc): ${
+      result.answerSync === null ? 'not asked (classic command set)' : `${result.answerSync.ok ? 'yes' : 'no'}: ${result.answerSync.why}`
+    }`,
     `result codes: ${result.numeric ? 'numeric (ATV0) at first; ATV1 put it back to verbose' : 'verbose'}`,
     `starting profile: ${result.profile.name}: init ${result.profile.init.map((e) => (typeof e === 'string' ? e : `${e.command} (optional)`)).join(', ')}; hang-up ${result.profile.hangup}`,
   ];

@@ -70,7 +70,7 @@ export class Nac {
     for (const line of config.lines) {
       const profile = typeof line.modem === 'object' ? line.modem : (options.profiles?.[line.modem] ?? loadModemProfile(line.modem));
       const serial = { baudRate: line.baudRate, dataBits: line.dataBits, parity: line.parity, stopBits: line.stopBits };
-      const modem = new ModemLine({ name: line.name, path: line.port, ...serial, profile, clock, open: options.open });
+      const modem = new ModemLine({ name: line.name, path: line.port, ...serial, profile, clock, open: options.open, requireAnswerSync: line.framing === 'sdlc' });
       const { factory, sdlc } = LINE_FRAMINGS[line.framing]();
       this.lines.push(new ModemLineAccess(modem, { address: line.address, dnis: line.dnis, framing: factory, sdlc, clock }, this.relay));
     }

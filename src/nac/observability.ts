@@ -222,9 +222,10 @@ function lineMetrics(nac: Nac, fromCounters: FromCounters, registry: Registry): 
       ).map(([kind, n]) => [{ line: name, kind }, n] as [Record<'line' | 'kind', string>, number]),
     ),
   );
-  fromCounters('nacbridge_line_sdlc_link_events_total', 'SDLC link events on synchronous lines: up (UA to the first SNRM of a call), reset (SNRM again: poll lost N2 times, DM, FRMR, bad N(R)), poll-timeout (T1)', ['line', 'event'] as const, () =>
+  fromCounters('nacbridge_line_sdlc_link_events_total', 'SDLC link events on synchronous lines: up (UA to the first SNRM of a call), reset (SNRM again: poll lost N2 times, DM, FRMR, bad N(R)), poll-timeout (T1), mid-window-hangup (the call ended with an I-frame unacknowledged)', ['line', 'event'] as const, () =>
     sdlcLines().flatMap(({ name, c }) => [
       [{ line: name, event: 'up' }, c.linksUp] as [Record<'line' | 'event', string>, number],
+      [{ line: name, event: 'mid-window-hangup' }, c.midWindowHangups] as [Record<'line' | 'event', string>, number],
       [{ line: name, event: 'reset' }, c.linkResets] as [Record<'line' | 'event', string>, number],
       [{ line: name, event: 'poll-timeout' }, c.pollTimeouts] as [Record<'line' | 'event', string>, number],
     ]),

@@ -72,4 +72,35 @@ for (const [transport, lineEnd] of TRANSPORTS) describe(`R-MDM-7 synchronous ter
     assert.equal(b.captured.length, 2);
     assert.equal(b.nac.lines[0]?.sdlc?.linksUp, 2);
   });
+
+  it('R-MDM-7: the terminal hangs up mid-window (its I-frame unacknowledged): counted, no V.80 byte after NO CARRIER, the line re-initialises, the next call starts at N(S)=N(R)=0', async () => {
+    const b = await start();
+    const line = b.nac.lines[0];
+    assert.ok(line);
+    const modem = await b.ends[0].modem();
+    const first = await b.dial(0, '50582613');
+    assert.equal((await first.terminal.signOn()).responseCode, '00');
+    let bytesOutAtHangup = -1;
+    let commandsAtHangup = -1;
+    line.line.once('hangup', (reason) => {
+      assert.equal(reason, 'carrier-lost');
+      bytesOutAtHangup = line.line.counters.bytesOut;
+      commandsAtHangup = modem.commands.length;
+    });
+    first.sdlc?.inject({ hangupMidWindow: true });
+    await assert.rejects(first.terminal.sale({ pan: CARD.pan }, '1234', CARD.pin), /CALL_ENDED|call ended/);
+    await until(() => line.line.state === 'idle' && bytesOutAtHangup >= 0, 'line re-initialised and idle', 10_000);
+    assert.equal(line.sdlc?.midWindowHangups, 1);
+    assert.equal(line.line.counters.bytesOut, bytesOutAtHangup, 'nothing written to the call after NO CARRIER');
+    const after = modem.commands.slice(commandsAtHangup);
+    assert.ok(after.length > 0 && after.every((c) => /^AT[\x20-\x7e]*$/.test(c)), `only AT commands after the hang-up: ${JSON.stringify(after)}`);
+    assert.ok(after.includes('AT+ES=6,,8'), 'the line re-initialised synchronous access');
+    // The sale's platform answer (if the NAC relayed the request) found no call to go back to.
+    const second = await b.dial(0, '50582613');
+    await until(() => second.sdlc?.sequence.up === true, 'SNRM on the next call', 5000);
+    assert.deepEqual([second.sdlc?.sequence.vs, second.sdlc?.sequence.vr], [0, 0]);
+    assert.equal((await second.terminal.signOn()).responseCode, '00');
+    assert.equal(line.sdlc?.linksUp, 2);
+    assert.equal(line.sdlc?.midWindowHangups, 1, 'the second call ended no window open');
+  });
 });

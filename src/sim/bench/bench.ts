@@ -51,10 +51,21 @@ export interface SimBenchOptions {
   responseTimeoutSeconds?: number;
   /** How long a POS waits for an answer before it reverses. */
   posTimeoutMs?: number;
-  /** 'sdlc': every line is synchronous (R-MDM-7): V.80 init on the modem, SDLC terminals. */
-  framing?: 'async' | 'sdlc';
+  /**
+   * 'sdlc': every line is synchronous (R-MDM-7): V.80 init on the modem, SDLC terminals; a list
+   * gives each line its own framing (a mixed bench).
+   */
+  framing?: LineFramingName | LineFramingName[];
   /** Faults the synchronous terminals play (framing 'sdlc'). */
   sdlcFaults?: SdlcFaults;
+}
+
+export type LineFramingName = 'async' | 'sdlc';
+
+/** Line i's framing on a bench. */
+export function framingOf(options: Pick<SimBenchOptions, 'framing'>, i: number): LineFramingName {
+  const f = options.framing ?? 'async';
+  return typeof f === 'string' ? f : (f[i] ?? 'async');
 }
 
 export interface PosCall {
@@ -137,7 +148,10 @@ export async function startSimBench(options: SimBenchOptions): Promise<SimBench>
 
 async function startNacOnBench(options: SimBenchOptions, sim: PlatformSimulator, ends: LineEnd[], opened: (() => Promise<void>)[]): Promise<SimBench> {
   const config: NacConfig = nacConfigSchema.parse({
-    lines: ends.map((end, i) => ({ name: `line${i + 1}`, port: end.path, modem: 'emulator', dnis: dnisOf(i), address: addressOf(i), framing: options.framing ?? 'async' })),
+    lines: ends.map((end, i) => {
+      const framing = framingOf(options, i);
+      return { name: `line${i + 1}`, port: end.path, modem: framing === 'sdlc' ? 'emulator-v80' : 'emulator', dnis: dnisOf(i), address: addressOf(i), framing };
+    }),
     hosts: [
       {
         name: 'cups',
@@ -151,9 +165,10 @@ async function startNacOnBench(options: SimBenchOptions, sim: PlatformSimulator,
     ],
   });
   const base = loadModemProfile('emulator');
-  const sync = options.framing === 'sdlc' ? ['AT+ES=6,,8', 'AT+ESA=0,0,0,,1,0'] : [];
-  const profile = { ...base, init: [...base.init, ...sync], answerDelayMs: 20, escapeGuardMs: 50 };
-  const nac = new Nac(config, { profiles: { emulator: profile } });
+  const profile = { ...base, answerDelayMs: 20, escapeGuardMs: 50 };
+  // The emulator's profile with V.80 synchronous access on answer, for the sdlc lines (R-MDM-7).
+  const v80 = { ...profile, name: 'emulator-v80', init: [...base.init, 'AT+ES=6,,8', 'AT+ESA=0,0,0,,1,0'] };
+  const nac = new Nac(config, { profiles: { emulator: profile, 'emulator-v80': v80 } });
   opened.push(() => nac.close());
   await nac.start();
   await until(() => nac.lines.every((l) => l.line.state === 'idle'), 'lines idle', 5000);
@@ -169,7 +184,7 @@ async function startNacOnBench(options: SimBenchOptions, sim: PlatformSimulator,
       const modem = await ends[i].modem();
       const { pos, modem: modemSide } = callPair();
       // A synchronous terminal listens from the start: the NAC's SNRM follows CONNECT at once.
-      const sdlc = options.framing === 'sdlc' ? new SdlcSecondary(pos, { clock: systemClock, timeoutMs: options.posTimeoutMs ?? 10_000, faults: options.sdlcFaults, afterConnect: true }) : null;
+      const sdlc = framingOf(options, i) === 'sdlc' ? new SdlcSecondary(pos, { clock: systemClock, timeoutMs: options.posTimeoutMs ?? 10_000, faults: options.sdlcFaults, afterConnect: true }) : null;
       const connected = new Promise<void>((resolve) => {
         const onState = (s: string) => {
           if (s !== 'connected') return;

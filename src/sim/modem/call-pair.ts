@@ -15,12 +15,17 @@ export class CallEnd extends EventEmitter {
     return true;
   }
 
-  /** Hang up: both ends see 'close'. */
+  /**
+   * Hang up: both ends see 'close', after what was written before the hang-up has arrived (a
+   * frame sent just before hanging up reaches the other end, as on a telephone line).
+   */
   end(): void {
     if (this.closed) return;
     this.closed = true;
-    this.emit('close');
-    this.peer?.end();
+    setImmediate(() => {
+      this.emit('close');
+      this.peer?.end();
+    });
   }
 
   get isOpen(): boolean {

@@ -60,9 +60,17 @@ export interface EmulatorOptions {
   noDtr?: boolean;
   /** A dial (off-hook, waiting for a carrier that never comes) ends in NO CARRIER after this long. */
   dialTimeoutMs?: number;
+  /**
+   * V.80 synchronous access (R-MDM-7), v250 personality: 'answer' (the default) on both sides;
+   * 'originate-only' as chipsets that offer it when calling only (+ES=? has no 8 in its third
+   * list, +ES=...,8 is ERROR); 'none': no V.80 at all (+ES, +ESA, +ITF are ERROR).
+   */
+  v80?: V80Support;
 }
 
 export type ModemPersonality = 'v250' | 'classic';
+export type V80Support = 'answer' | 'originate-only' | 'none';
+export const V80_SUPPORT: readonly V80Support[] = ['answer', 'originate-only', 'none'];
 
 /** ATI0..ATI7 answers by personality; a missing one is ERROR. */
 const INFO: Record<ModemPersonality, Partial<Record<number, string[]>>> = {
@@ -75,7 +83,7 @@ const EXTENDED: Record<string, { test: string; read: string }> = {
   '+VCID': { test: '(0-2)', read: '0' },
   '+MS': { test: '(B103,B212,V21,V22,V22B,V32,V32B,V34),(0,1),(300-33600),(300-33600)', read: 'V34,1,300,33600' },
   '+ES': { test: '(0-4,6),(0-4),(0-4,8)', read: '3,0,2' },
-  '+ESA': { test: '(0),(0),(0),(0-1),(0),(0),(0-255),(0-255)', read: '0,0,0,0,0,0,0,0' },
+  '+ESA': { test: '(0),(0),(0),(0-1),(0-1),(0),(0-255),(0-255)', read: '0,0,0,0,0,0,0,0' },
   '+ITF': { test: '(0-1023),(0-1023),(0-1023)', read: '383,128,5' },
   '+A8E': { test: '(0-6),(0-5),(0-1)', read: '1,1,0' },
   '+FCLASS': { test: '(0,1)', read: '0' },
@@ -175,6 +183,7 @@ export class ModemEmulator extends EventEmitter<EmulatorEvents> {
       personality: options.personality ?? 'v250',
       noDtr: options.noDtr ?? false,
       dialTimeoutMs: options.dialTimeoutMs ?? 3000,
+      v80: options.v80 ?? 'answer',
     };
     this.dtrMode = this.o.personality === 'classic' ? 0 : 2;
     dte.on('data', (chunk) => this.fromDte(chunk));
@@ -509,8 +518,16 @@ export class ModemEmulator extends EventEmitter<EmulatorEvents> {
     }
     const m = /^([+#%$:][A-Z0-9]+)(=\?|\?|=.*)?$/.exec(command);
     if (!m) return 'error';
-    const known = EXTENDED[m[1]];
     const form = m[2] ?? '';
+    if (this.o.v80 === 'none' && /^\+(ES|ESA|ITF)$/.test(m[1])) return 'error';
+    if (this.o.v80 === 'originate-only' && m[1] === '+ES') {
+      if (form === '=?') {
+        this.info(['+ES: (0-4,6),(0-4),(0-4)']);
+        return 'ok';
+      }
+      if (form.startsWith('=') && form.slice(1).split(',')[2]?.trim() === '8') return 'error';
+    }
+    const known = EXTENDED[m[1]];
     if (form === '=?') {
       if (!known) return 'error';
       this.info([`${m[1]}: ${known.test}`]);

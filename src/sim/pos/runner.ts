@@ -8,6 +8,7 @@ import { MessageCodec } from '../../iso8583/codec';
 import { unionpayPos } from '../../iso8583/specs/unionpay-pos';
 import { Terminal, type TransactionResult } from '../../terminal/terminal';
 import { asyncFrameChannel, awaitAnswer, binary2Channel } from '../../terminal/channels';
+import { SdlcSecondary, type SdlcFaults, type SdlcSecondaryCounters } from '../../terminal/sdlc-secondary';
 
 /**
  * nacbridge sim pos: a terminal that signs on, keeps its keys in a software key store, and runs a
@@ -55,6 +56,44 @@ export interface PosOptions {
   responseTimeoutMs: number;
   /** 'dial': how long to wait for the call to be answered (a modem's wait for carrier); default 60 s. */
   answerTimeoutMs?: number;
+  /**
+   * 'dial' only: a synchronous terminal (R-MDM-7), the SDLC secondary at address 0x30 in V.80
+   * frames, instead of async STX/ETX frames; with the faults it plays (each once).
+   */
+  sync?: { faults: SdlcFaults };
+  /** Hears the SDLC secondary's counters at the end of a synchronous run. */
+  onSdlc?: (counters: SdlcSecondaryCounters) => void;
+}
+
+/** `--fault` names of `sim pos --sync`, as the SDLC secondary's faults. */
+export const SDLC_FAULT_NAMES = ['lost-ack', 'duplicate', 'bad-fcs', 'slow-poll', 'hangup-mid-window'] as const;
+
+/** `lost-ack`, `duplicate`, `bad-fcs`, `slow-poll[:MS]` (default 500 ms), `hangup-mid-window`. */
+export function parseSdlcFault(text: string, into: SdlcFaults = {}): SdlcFaults {
+  const [name, arg] = text.trim().split(':');
+  const out = { ...into };
+  switch (name) {
+    case 'lost-ack':
+      out.lostAck = true;
+      break;
+    case 'duplicate':
+      out.duplicate = true;
+      break;
+    case 'bad-fcs':
+      out.badFcs = true;
+      break;
+    case 'hangup-mid-window':
+      out.hangupMidWindow = true;
+      break;
+    case 'slow-poll': {
+      if (arg !== undefined && !/^\d{1,5}$/.test(arg)) throw new NacbridgeError('BAD_FAULT', 'slow-poll takes a delay in ms: slow-poll:500');
+      out.slowPollMs = arg === undefined ? 500 : Number(arg);
+      break;
+    }
+    default:
+      throw new NacbridgeError('BAD_FAULT', `unknown fault ${JSON.stringify(text.slice(0, 40))} (${SDLC_FAULT_NAMES.join(', ')})`);
+  }
+  return out;
 }
 
 export interface StepResult {
@@ -65,11 +104,13 @@ export interface StepResult {
   /** Whether the step did what it was for: approved (39 = 00) with a good MAC, keys proved. */
   ok: boolean;
   note?: string;
+  /** Sent, and no answer came back (the call ended first). */
+  unanswered?: boolean;
 }
 
 /** One line of `sim pos` output for a step. */
 export function stepLine(r: StepResult): string {
-  if (r.responseCode === undefined) return `${r.step.padEnd(14)} not sent${r.note ? `: ${r.note}` : ''}`;
+  if (r.responseCode === undefined) return `${r.step.padEnd(14)} ${r.unanswered ? 'no answer' : 'not sent'}${r.note ? `: ${r.note}` : ''}`;
   return `${r.step.padEnd(14)} 39=${r.responseCode.padEnd(3)} ${r.macOk ? 'MAC ok' : 'MAC FAILED'}${r.note ? `  ${r.note}` : ''}`;
 }
 
@@ -95,7 +136,9 @@ export async function runPos(options: PosOptions, steps: PosStep[], onResult: (r
   // (finally, below) ends the wait.
   const answered = options.via === 'dial' ? awaitAnswer(socket, options.answerTimeoutMs ?? 60_000) : Promise.resolve('');
   answered.catch(() => undefined);
-  const channel = options.via === 'dial' ? asyncFrameChannel(socket, options.responseTimeoutMs) : binary2Channel(socket, options.responseTimeoutMs);
+  // A synchronous terminal listens from the first byte too: the NAC's SNRM follows CONNECT at once.
+  const sdlc = options.via === 'dial' && options.sync ? new SdlcSecondary(socket, { timeoutMs: options.responseTimeoutMs, faults: options.sync.faults, afterConnect: true }) : null;
+  const channel = sdlc ?? (options.via === 'dial' ? asyncFrameChannel(socket, options.responseTimeoutMs) : binary2Channel(socket, options.responseTimeoutMs));
   const terminal = new Terminal({
     codec: new MessageCodec(unionpayPos),
     channel,
@@ -127,6 +170,25 @@ export async function runPos(options: PosOptions, steps: PosStep[], onResult: (r
       throw new NacbridgeError(e.code, `${e.message}; dialled ${options.host}:${options.port}: is a NAC attached to the modem's serial side, with its line idle?`);
     });
     for (const step of steps) {
+      try {
+        await runStep(step);
+      } catch (e) {
+        // A synchronous terminal's call is gone (a hang-up mid-window, as asked): the step got no
+        // answer and what is left cannot be sent. Elsewhere a closed connection is an error (exit 2).
+        if (sdlc === null || !(e instanceof NacbridgeError) || e.code !== 'CALL_ENDED') throw e;
+        report({ step: step.kind, ok: false, unanswered: true, note: e.message });
+        break;
+      }
+    }
+  } finally {
+    if (sdlc) options.onSdlc?.({ ...sdlc.counters });
+    socket.destroy();
+    await store.close();
+  }
+  return results;
+
+  async function runStep(step: PosStep): Promise<void> {
+    {
       switch (step.kind) {
         case 'signon': {
           const r = await terminal.signOn();
@@ -170,9 +232,5 @@ export async function runPos(options: PosOptions, steps: PosStep[], onResult: (r
         }
       }
     }
-  } finally {
-    socket.destroy();
-    await store.close();
   }
-  return results;
 }
