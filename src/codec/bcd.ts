@@ -72,11 +72,13 @@ function nonDigit(i: number, track: boolean): CodecError {
 
 /** Write `digits` as packed BCD at `target[offset]`; returns the offset after the last byte. */
 export function writeBcd(target: Uint8Array, offset: number, digits: string, options: BcdOptions): number {
-  const track = options.track === true;
+  return writeBcdDigits(target, offset, digits, options.align === 'left', options.pad ?? 0, options.track === true);
+}
+
+/** writeBcd with its options as arguments: no options object on the codec's hot path. */
+export function writeBcdDigits(target: Uint8Array, offset: number, digits: string, left: boolean, pad: PadNibble, track: boolean): number {
   const table = track ? TRACK_NIBBLES : DIGIT_NIBBLES;
-  const pad = options.pad ?? 0;
   const count = digits.length;
-  const left = options.align === 'left';
   let i = 0;
   let o = offset;
   if (count & 1 && !left) {
