@@ -398,30 +398,54 @@ function writeMti(target: Buffer, at: number, mti: string): void {
   target[at + 1] = (d2 << 4) | d3;
 }
 
-/** Characters of a BCD value being decoded (grows for long fields). */
-let symbols = Buffer.allocUnsafe(256);
+/** Byte -> its two nibbles' symbols (SYMBOL_CODE), as a string. */
+const SYMBOL_PAIRS: readonly string[] = Array.from({ length: 256 }, (_, b) => String.fromCharCode(SYMBOL_CODE[b >> 4], SYMBOL_CODE[b & 15]));
+
+/**
+ * Byte -> the character codes of its two nibbles' symbols as one 16-bit unit in memory order
+ * (first symbol at the lower address), so the decoder stores both with one write.
+ */
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+const SYMBOL_UNITS = Uint16Array.from({ length: 256 }, (_, b) =>
+  LITTLE_ENDIAN ? SYMBOL_CODE[b >> 4] | (SYMBOL_CODE[b & 15] << 8) : (SYMBOL_CODE[b >> 4] << 8) | SYMBOL_CODE[b & 15],
+);
+
+/**
+ * Characters of a BCD value being decoded, as bytes and as 16-bit units over the same memory
+ * (grows for long fields). Pairs are stored from byte 2 on; an odd leading digit goes to byte 1.
+ */
+let symbolUnits = new Uint16Array(128);
+let symbolBytes = Buffer.from(symbolUnits.buffer, symbolUnits.byteOffset, symbolUnits.byteLength);
 
 /**
  * The value of `digits` BCD digits at `bytes[offset]`, which scanField validated (digits, or for
- * track data any nibble; the pad nibble is skipped): each nibble's symbol goes into a scratch
- * buffer, and the string is made from it in one go (latin1String).
+ * track data any nibble; the pad nibble is skipped): the symbols go into a scratch buffer, two at
+ * a time, and the string is made from it in one go (latin1String).
  */
 function validBcdString(bytes: Buffer, offset: number, digits: number, left: boolean): string {
-  if (symbols.length < digits) symbols = Buffer.allocUnsafe(2 * digits);
-  const out = symbols;
+  // Two digits in one byte: a string from the table, nothing allocated.
+  if (digits === 2) return SYMBOL_PAIRS[bytes[offset]];
+  if (symbolBytes.length < digits + 4) {
+    symbolUnits = new Uint16Array(digits + 4);
+    symbolBytes = Buffer.from(symbolUnits.buffer, symbolUnits.byteOffset, symbolUnits.byteLength);
+  }
+  const units = symbolUnits;
   let i = offset;
   let last = offset + ((digits + 1) >> 1); // exclusive
-  let k = 0;
-  const odd = (digits & 1) === 1;
-  if (odd && !left) out[k++] = SYMBOL_CODE[bytes[i++] & 15];
-  else if (odd) last--;
-  for (; i < last; i++) {
-    const b = bytes[i];
-    out[k++] = SYMBOL_CODE[b >> 4];
-    out[k++] = SYMBOL_CODE[b & 15];
+  let from = 2;
+  if ((digits & 1) === 1) {
+    if (left) {
+      last--;
+    } else {
+      symbolBytes[1] = SYMBOL_CODE[bytes[i++] & 15];
+      from = 1;
+    }
   }
-  if (odd && left) out[k++] = SYMBOL_CODE[bytes[last] >> 4];
-  return latin1String(out, 0, k);
+  let u = 1;
+  for (; i < last; i++) units[u++] = SYMBOL_UNITS[bytes[i]];
+  const out = symbolBytes;
+  if ((digits & 1) === 1 && left) out[2 * u] = SYMBOL_CODE[bytes[last] >> 4];
+  return latin1String(out, from, digits);
 }
 
 /** Set bits of a 32-bit word. */
