@@ -347,7 +347,12 @@ export class MessageCodec implements FieldDecoder {
       const length = value.length;
       checkLength(number, size === 0, max, length);
       o = writePrefix(target, o, size, length);
-      return copyBytes(value, 0, length, target, o);
+      if (length >= COPY_LOOP_BELOW) {
+        target.set(value, o);
+        return o + length;
+      }
+      for (let i = 0; i < length; i++) target[o + i] = value[i];
+      return o + length;
     }
     if (typeof value !== 'string') throw badValue(number, 'a string');
     if (kind === TEXT) {
@@ -377,6 +382,9 @@ export class MessageCodec implements FieldDecoder {
     }
   }
 }
+
+/** Binary values shorter than this are copied by a loop: set() costs about 40 ns a call. */
+const COPY_LOOP_BELOW = 16;
 
 /** The MTI: 4 digits in 2 bytes. */
 function readMti(bytes: Buffer, at: number): string {
