@@ -72,11 +72,13 @@ function nonDigit(i: number, track: boolean): CodecError {
 
 /** Write `digits` as packed BCD at `target[offset]`; returns the offset after the last byte. */
 export function writeBcd(target: Uint8Array, offset: number, digits: string, options: BcdOptions): number {
-  const track = options.track === true;
+  return writeBcdDigits(target, offset, digits, options.align === 'left', options.pad ?? 0, options.track === true);
+}
+
+/** writeBcd with its options as arguments: no options object on the codec's hot path. */
+export function writeBcdDigits(target: Uint8Array, offset: number, digits: string, left: boolean, pad: PadNibble, track: boolean): number {
   const table = track ? TRACK_NIBBLES : DIGIT_NIBBLES;
-  const pad = options.pad ?? 0;
   const count = digits.length;
-  const left = options.align === 'left';
   let i = 0;
   let o = offset;
   if (count & 1 && !left) {
@@ -86,6 +88,15 @@ export function writeBcd(target: Uint8Array, offset: number, digits: string, opt
     i = 1;
   }
   const pairsEnd = left && count & 1 ? count - 1 : count;
+  if (!track) {
+    // Digits only: arithmetic instead of the table (no memory load per character).
+    for (; i < pairsEnd; i += 2) {
+      const hi = digits.charCodeAt(i) - ZERO;
+      const lo = digits.charCodeAt(i + 1) - ZERO;
+      if (hi >>> 0 > 9 || lo >>> 0 > 9) throw nonDigit(hi >>> 0 > 9 ? i : i + 1, track);
+      target[o++] = (hi << 4) | lo;
+    }
+  }
   for (; i < pairsEnd; i += 2) {
     const hi = table[digits.charCodeAt(i)];
     const lo = table[digits.charCodeAt(i + 1)];

@@ -1,5 +1,6 @@
 import { Buffer } from 'node:buffer';
 import { CodecError } from '../errors';
+import { latin1String } from './latin1';
 
 const HEX_DIGITS = '0123456789ABCDEF';
 /** Two uppercase hex characters for every byte value; avoids toUpperCase() on hot paths. */
@@ -10,10 +11,24 @@ const BYTE_TO_HEX: readonly string[] = Array.from(
 
 /** Uppercase hex of `bytes[start..end)`. */
 export function toHex(bytes: Uint8Array, start = 0, end = bytes.length): string {
+  const count = end - start;
+  if (count > 2 && count <= SHORT_HEX_BYTES) {
+    // Up to 16 characters: their codes into a scratch buffer, then one string (latin1String).
+    for (let i = 0; i < count; i++) {
+      const b = bytes[start + i];
+      hexScratch[2 * i] = HEX_CODE[b >> 4];
+      hexScratch[2 * i + 1] = HEX_CODE[b & 0x0f];
+    }
+    return latin1String(hexScratch, 0, 2 * count);
+  }
   let out = '';
   for (let i = start; i < end; i++) out += BYTE_TO_HEX[bytes[i]];
   return out;
 }
+
+const SHORT_HEX_BYTES = 8;
+const HEX_CODE = Uint8Array.from(HEX_DIGITS, (c) => c.charCodeAt(0));
+const hexScratch = Buffer.allocUnsafe(2 * SHORT_HEX_BYTES);
 
 /**
  * Strict hex decoding: an odd number of digits or any non-hex character is a CodecError

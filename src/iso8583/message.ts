@@ -51,6 +51,13 @@ export class IsoMessage {
   private decoder: FieldDecoder | null = null;
   /** Fields set or deleted since unpack (null = deleted); allocated on the first change. */
   private changes: (FieldValue | null | undefined)[] | null = null;
+  /**
+   * The unpacked bitmap as two 32-bit words (fields 1..32 in `high`, field 1 in its top bit;
+   * 33..64 in `low`): has() is one bit test, and a field's entry in the layout is the number of
+   * bits before its own (no scan of the layout).
+   */
+  private high = 0;
+  private low = 0;
 
   constructor(mti: string, fields?: FieldValues) {
     this.mti = mti;
@@ -63,12 +70,27 @@ export class IsoMessage {
     }
   }
 
-  /** Used by the codec: a message over bytes it validated. */
-  static unpacked(mti: string, bytes: Buffer, layout: number[], decoder: FieldDecoder): IsoMessage {
+  /**
+   * Used by the codec: a message over bytes it validated. `high` and `low` are the bitmap's
+   * words (big-endian), which must list exactly the fields of `layout`.
+   */
+  static unpacked(mti: string, bytes: Buffer, layout: number[], decoder: FieldDecoder, high?: number, low?: number): IsoMessage {
     const message = new IsoMessage(mti);
     message.bytes = bytes;
     message.layout = layout;
     message.decoder = decoder;
+    if (high === undefined || low === undefined) {
+      // No bitmap given: from the layout.
+      high = 0;
+      low = 0;
+      for (let i = 0; layout[i] <= MAX_FIELD; i += 2) {
+        const n = layout[i];
+        if (n <= 32) high |= 1 << (32 - n);
+        else low |= 1 << (64 - n);
+      }
+    }
+    message.high = high | 0;
+    message.low = low | 0;
     return message;
   }
 
@@ -78,15 +100,24 @@ export class IsoMessage {
 
   /** Index into layout of the field's entry, or -1. */
   private wireIndex(number: number): number {
-    const layout = this.layout;
-    if (layout === null) return -1;
-    for (let i = 0; layout[i] <= number; i += 2) if (layout[i] === number) return i;
-    return -1;
+    if (this.layout === null || !(number >= 1 && number <= MAX_FIELD) || (number | 0) !== number) return -1;
+    const high = this.high;
+    if (number <= 32) {
+      // Bits of the fields before `number`: the top number - 1 bits of high.
+      if (((high >>> (32 - number)) & 1) === 0) return -1;
+      return number === 1 ? 0 : 2 * popcount(high >>> (33 - number));
+    }
+    const low = this.low;
+    if (((low >>> (64 - number)) & 1) === 0) return -1;
+    return 2 * (popcount(high) + (number === 33 ? 0 : popcount(low >>> (65 - number))));
   }
 
   get(number: FieldNumber): FieldValue | undefined {
-    const change = this.changes?.[number];
-    if (change !== undefined) return change ?? undefined;
+    const changes = this.changes;
+    if (changes !== null) {
+      const change = changes[number];
+      if (change !== undefined) return change ?? undefined;
+    }
     const i = this.wireIndex(number);
     if (i < 0 || this.bytes === null || this.decoder === null || this.layout === null) return undefined;
     return this.decoder.decodeField(number, this.bytes, this.layout[i + 1], this.layout[i + 3]);
@@ -99,8 +130,11 @@ export class IsoMessage {
   }
 
   has(number: FieldNumber): boolean {
-    const change = this.changes?.[number];
-    if (change !== undefined) return change !== null;
+    const changes = this.changes;
+    if (changes !== null) {
+      const change = changes[number];
+      if (change !== undefined) return change !== null;
+    }
     return this.wireIndex(number) >= 0;
   }
 
@@ -116,6 +150,15 @@ export class IsoMessage {
 
   /** Present field numbers, ascending. */
   numbers(): FieldNumber[] {
+    const layout = this.layout;
+    if (this.changes === null) {
+      if (layout === null) return [];
+      // As unpacked: the layout lists them.
+      const count = popcount(this.high) + popcount(this.low);
+      const out = new Array<FieldNumber>(count);
+      for (let k = 0; k < count; k++) out[k] = layout[2 * k] as FieldNumber;
+      return out;
+    }
     const out: FieldNumber[] = [];
     for (let n = 1; n <= MAX_FIELD; n++) if (this.has(n as FieldNumber)) out.push(n as FieldNumber);
     return out;
@@ -146,6 +189,13 @@ export class IsoMessage {
   toData(): MessageData {
     return { mti: this.mti, fields: { ...this.fields } };
   }
+}
+
+/** Set bits of a 32-bit word. */
+function popcount(word: number): number {
+  let v = word - ((word >>> 1) & 0x55555555);
+  v = (v & 0x33333333) + ((v >>> 2) & 0x33333333);
+  return (Math.imul((v + (v >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24);
 }
 
 /** Present fields of either form, ascending. */

@@ -15,9 +15,11 @@
  *   getIsoJSON (every value as a string) and a new Iso8583 from those values, getBufferMessage. The same work; nacbridge also reads and writes
  *   the TPDU and message header, which iso_8583 has no notion of.
  *
- * Every operation is run once and its output checked before it is timed.
+ * Every operation is run once and its output checked before it is timed. CODEC_BASELINE=<a dist
+ * directory of another build> adds a paired A/B of the sale's full mode, this build against it.
  * Target (issue 23): >= 1,000,000 realistic sales per second, full decode + encode.
  */
+import { resolve } from 'node:path';
 import type { PadNibble } from '../../src/codec/bcd';
 import { toHex } from '../../src/codec/hex';
 import type { FieldValues } from '../../src/iso8583/message';
@@ -57,17 +59,41 @@ function validateAndCopy(name: string, payload: Buffer): Side {
   return { name: `nacbridge ${name}: validate-and-copy`, op };
 }
 
+interface CodecBuild {
+  codec: typeof codec;
+  readTerminalMessage: typeof readTerminalMessage;
+  writeTerminalMessage: typeof writeTerminalMessage;
+}
+const THIS_BUILD: CodecBuild = { codec, readTerminalMessage, writeTerminalMessage };
+
+/**
+ * Another build of nacbridge (its dist directory, e.g. a copy made before a change), for an A/B
+ * of the codec against this one: CODEC_BASELINE=/path/to/dist npm run bench:codec.
+ */
+function loadBuild(dist: string): CodecBuild {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const load = (file: string): Record<string, unknown> => require(resolve(dist, file)) as Record<string, unknown>;
+  const terminal = load('src/iso8583/terminal-message.js');
+  return {
+    codec: load('tools/bench/samples.js').codec as typeof codec,
+    readTerminalMessage: terminal.readTerminalMessage as typeof readTerminalMessage,
+    writeTerminalMessage: terminal.writeTerminalMessage as typeof writeTerminalMessage,
+  };
+}
+
 /** `pad`: the pad nibble this terminal writes for odd-length left-aligned digits (R-MSG-4). */
-function full(name: string, payload: Buffer, pad: PadNibble): Side {
+function full(name: string, payload: Buffer, pad: PadNibble, build = THIS_BUILD, label = 'nacbridge'): Side {
+  const { codec, readTerminalMessage, writeTerminalMessage } = build;
+  const target = Buffer.allocUnsafe(out.length);
   const op = (): number => {
     const read = readTerminalMessage(codec, payload, 0, payload.length, { copy: true });
     const fields: FieldValues = {};
     for (const n of read.message.numbers()) fields[n] = read.message.get(n);
     const rebuilt: TerminalMessage = { tpdu: read.tpdu, dialMonitor: read.dialMonitor, header: read.header, message: { mti: read.message.mti, fields } };
-    return writeTerminalMessage(codec, rebuilt, out, 0, { pad });
+    return writeTerminalMessage(codec, rebuilt, target, 0, { pad });
   };
-  check(name, toHex(out, 0, op()), toHex(payload));
-  return { name: `nacbridge ${name}: full decode + encode`, op };
+  check(`${label} ${name}`, toHex(target, 0, op()), toHex(payload));
+  return { name: `${label} ${name}: full decode + encode`, op };
 }
 
 /** The same message content in iso_8583's own encoding (ASCII; b fields as hex text). */
@@ -109,6 +135,11 @@ function main(): void {
     console.log(formatPaired(decoded, 'ratio nacbridge / iso_8583, same work') + '\n');
     results[name.slice(0, 4)] = decoded;
     results[`${name.slice(0, 4)} copy`] = copy;
+  }
+  const baseline = process.env.CODEC_BASELINE;
+  if (baseline) {
+    const ab = paired(full(`0200 sale (${sale.length} bytes)`, sale, 0x0), full(`0200 sale (${sale.length} bytes)`, sale, 0x0, loadBuild(baseline), 'baseline'));
+    console.log(formatPaired(ab, `ratio this build / baseline ${baseline}`) + '\n');
   }
   // The target reads CPU time per message (what one core does; the wall rate is printed beside it).
   const sale0200 = results['0200'].a;
