@@ -98,6 +98,7 @@ export const ERROR_CODES = {
   PTY_UNAVAILABLE: 'no pseudo-terminals on this platform (no prebuilt binary)',
   SOCAT_FAILED: 'socat (the interop suite\'s peer) did not start',
   SER2NET_FAILED: 'ser2net (the interop suite\'s serial server) did not start',
+  BENCH_NOT_READY: 'the simulated bench (lines idle, links up, a call connected) not ready in time',
   AT_TIMEOUT: 'an AT command with no final result in time',
   AT_ABORTED: 'an AT command cut short (the port closed, the line stopped)',
   AT_REFUSED: 'an AT command the modem answered with something other than OK',

@@ -5,7 +5,9 @@ import { SoftwareKeyStore } from '../../crypto/software-key-store';
 import { MessageCodec } from '../../iso8583/codec';
 import { unionpayPos } from '../../iso8583/specs/unionpay-pos';
 import { loadModemProfile } from '../../modem/profile';
-import { nacConfigSchema, type NacConfig } from '../../nac/config';
+import { nacConfigSchema, type NacConfig, type bindingsSchema } from '../../nac/config';
+import type { z } from 'zod';
+import { NacbridgeError } from '../../errors';
 import { Nac } from '../../nac/nac';
 import type { KeyStore } from '../../crypto/key-store';
 import { Terminal, type RequestChannel } from '../../terminal/terminal';
@@ -54,6 +56,8 @@ export interface SimBenchOptions {
   framing?: 'async' | 'sdlc';
   /** Faults the synchronous terminals play (framing 'sdlc'). */
   sdlcFaults?: SdlcFaults;
+  /** Terminals bound to their lines (the NAC config's `bindings`). */
+  bindings?: z.input<typeof bindingsSchema>;
 }
 
 export interface PosCall {
@@ -94,7 +98,7 @@ export function benchTerminal(i: number, codec: MessageCodec, channel: RequestCh
 async function until(condition: () => boolean, what: string, ms: number): Promise<void> {
   const deadline = Date.now() + ms;
   while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`bench: timed out waiting for ${what}`);
+    if (Date.now() > deadline) throw new NacbridgeError('BENCH_NOT_READY', `bench: timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 2));
   }
 }
@@ -148,6 +152,7 @@ async function startNacOnBench(options: SimBenchOptions, sim: PlatformSimulator,
         responseTimeoutSeconds: options.responseTimeoutSeconds ?? 5,
       },
     ],
+    ...(options.bindings ? { bindings: options.bindings } : {}),
   });
   const base = loadModemProfile('emulator');
   const sync = options.framing === 'sdlc' ? ['AT+ES=6,,8', 'AT+ESA=0,0,0,,1,0'] : [];
