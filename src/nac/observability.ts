@@ -6,7 +6,7 @@ import { listenTcp } from '../link/listen';
 import type { Nac } from './nac';
 import type { TerminalListener } from '../access/tcp-terminals';
 import type { SdlcCounters } from '../access/sdlc-framing';
-import type { RequestOutcome } from './relay';
+import type { RejectReason, RequestOutcome } from './relay';
 import type { TerminalBindings } from './bindings';
 
 const log = createDebug('nacbridge:status');
@@ -100,7 +100,8 @@ export function nacRegistry(nac: Nac): Registry {
     ]),
   );
   fromCounters('nacbridge_frames_rejected_total', 'Terminal frames never relayed, by reason (bad-frame, no-route, shutting-down, binding-mismatch)', ['reason'] as const, () =>
-    Object.entries(nac.relay.counters.rejected).map(([reason, n]) => [{ reason }, n ?? 0]),
+    // Every reason from the start (0 until it happens), so increase() in an alert sees its first one.
+    REJECT_REASONS.map((reason) => [{ reason }, nac.relay.counters.rejected[reason] ?? 0]),
   );
   fromCounters('nacbridge_line_retries_total', 'Failed port opens and modem inits, each retried with backoff', ['line', 'kind'] as const, () =>
     nac.lines.flatMap((l) => [
@@ -176,6 +177,8 @@ export function nacRegistry(nac: Nac): Registry {
   bindingMetrics(nac, fromCounters);
   return registry;
 }
+
+const REJECT_REASONS: readonly RejectReason[] = ['bad-frame', 'no-route', 'shutting-down', 'binding-mismatch'];
 
 /** Answer-time buckets (seconds), as the relay latency's. */
 const REQUEST_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
