@@ -85,6 +85,9 @@ export function registerNacCommands(program: Command): void {
         });
         line.on('retry', (why, delayMs) => log(`line ${line.name} ${why}; next try in ${(delayMs / 1000).toFixed(1)} s`));
       }
+      // Terminals bound to their lines: a mismatch and a terminal seen from a new number get a line each.
+      nac.relay.on('binding', (m, session) => log(`binding ${m.action === 'refuse' ? 'refused' : 'flagged'} ${session.label}: ${m.detail}`));
+      nac.relay.on('new-number', (seen, session) => log(`terminal ${seen.terminalId} on ${session.label} calls from a new number ${seen.ani} (known: ${seen.known.join(', ')})`));
       for (const [name, route] of nac.relay.hosts) {
         route.group.on('link-state', (link, state, reason) => log(`host ${name} link ${link.name} ${state}${reason ? ` (${reason})` : ''}`));
       }

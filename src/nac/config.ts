@@ -90,6 +90,52 @@ export const hostSchema = z
   })
   .strict();
 
+/** A phone number as caller ID and DNIS carry it: digits, at most 16 (the dial-monitor block's width). */
+const phoneNumber = z.string().regex(/^\d{1,16}$/, 'must be 1 to 16 digits');
+/** What a binding mismatch does: refuse (not relayed, counted as rejected) or flag (relayed, counted, logged). */
+const bindingAction = z.enum(['refuse', 'flag']);
+
+/**
+ * Terminals bound to their lines (issue 24 item 4, R-DIAL-4): a terminal ID that may call only
+ * from the given caller IDs and to the given DNIS, and lines that take calls only from the given
+ * caller IDs. Checked before anything reaches the platform; absent, nothing is checked.
+ */
+export const bindingsSchema = z
+  .object({
+    /** What a mismatch does unless its binding says: refuse, or flag. */
+    onMismatch: bindingAction.default('refuse'),
+    terminals: z
+      .array(
+        z
+          .object({
+            /** Field 41 as the terminal sends it: 8 printable characters. */
+            terminalId: z.string().regex(/^[\x20-\x7e]{8}$/, 'must be 8 printable characters (field 41)'),
+            /** The caller IDs it may call from; absent: any, and a call without caller ID too. */
+            ani: z.array(phoneNumber).min(1).optional(),
+            /** The numbers it may call (the lines' DNIS); absent: any. */
+            dnis: z.array(phoneNumber).min(1).optional(),
+            onMismatch: bindingAction.optional(),
+          })
+          .strict()
+          .refine((t) => t.ani !== undefined || t.dnis !== undefined, 'needs ani, dnis or both'),
+      )
+      .default([]),
+    lines: z
+      .array(
+        z
+          .object({
+            /** A line's name in lines. */
+            line: z.string().min(1),
+            /** The caller IDs the line takes calls from. */
+            ani: z.array(phoneNumber).min(1),
+            onMismatch: bindingAction.optional(),
+          })
+          .strict(),
+      )
+      .default([]),
+  })
+  .strict();
+
 export const nacConfigSchema = z
   .object({
     lines: z.array(lineSchema).default([]),
@@ -117,6 +163,8 @@ export const nacConfigSchema = z
     status: z.object({ host: z.string().min(1), port: z.number().int().min(0).max(65535) }).strict().optional(),
     /** SIGTERM lets relayed requests finish for this long before hanging up and closing. */
     shutdownSeconds: seconds.default(10),
+    /** Terminals bound to their caller IDs and DNIS, lines to their callers (docs/operations.md). */
+    bindings: bindingsSchema.optional(),
   })
   .strict()
   .superRefine((config, ctx) => {
@@ -173,6 +221,15 @@ export const nacConfigSchema = z
       });
     });
     checkListeners(config, ctx);
+    if (config.bindings) {
+      const bindings = config.bindings;
+      flagRepeats(ctx, bindings.terminals.map((t) => t.terminalId), (i) => ['bindings', 'terminals', i, 'terminalId'], (first) => `same terminal ID as bindings.terminals.${first}`);
+      flagRepeats(ctx, bindings.lines.map((l) => l.line), (i) => ['bindings', 'lines', i, 'line'], (first) => `same line as bindings.lines.${first}`);
+      const names = new Set(config.lines.map((l) => l.name));
+      bindings.lines.forEach((l, i) => {
+        if (!names.has(l.line)) ctx.addIssue({ code: 'custom', path: ['bindings', 'lines', i, 'line'], message: `no line named ${l.line} in lines` });
+      });
+    }
   });
 
 /**
@@ -210,6 +267,7 @@ function checkListeners(
 export type NacConfig = z.infer<typeof nacConfigSchema>;
 export type LineConfig = z.infer<typeof lineSchema>;
 export type HostConfig = z.infer<typeof hostSchema>;
+export type BindingsConfig = z.infer<typeof bindingsSchema>;
 
 /**
  * Warnings a valid config still deserves: R-CONN-1 opt-outs, and serial devices that are not

@@ -111,3 +111,23 @@ export const nacKeys: PendingKeys = {
   mismatch: answerMismatch,
   supersedes: (request) => isReversal(request),
 };
+
+/** Field 41 (card acceptor terminal ID, ans8) in the POS spec. */
+const TERMINAL_ID_FIELD = 41;
+const TERMINAL_ID_BYTES = (() => {
+  const spec = unionpayPos.fields[TERMINAL_ID_FIELD];
+  if (spec === undefined || spec.prefix !== 'fixed') throw new NacbridgeError('BAD_SPEC', `field ${TERMINAL_ID_FIELD} must be fixed-length in the POS spec to be found on the wire`);
+  return wireBytes(spec, spec.length);
+})();
+
+/**
+ * A terminal's frame's terminal ID (field 41), found as the response matching finds it: by the
+ * bitmap and the widths of the fields before it, without unpacking the message. Null when the
+ * message has no field 41 or does not reach it.
+ */
+export function terminalIdOf(payload: Buffer): string | null {
+  const message = messageOffset(payload);
+  if (message < 0) return null;
+  const at = fieldAt(payload, message, TERMINAL_ID_FIELD, TERMINAL_ID_BYTES);
+  return at < 0 ? null : payload.toString('latin1', at, at + TERMINAL_ID_BYTES);
+}

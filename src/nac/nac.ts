@@ -12,6 +12,7 @@ import type { NacConfig } from './config';
 import { ListeningLink } from '../link/listening-link';
 import { Relay, type RelayCounters } from './relay';
 import { buildHost } from './wiring';
+import { TerminalBindings } from './bindings';
 
 const log = createDebug('nacbridge:nac');
 
@@ -60,13 +61,14 @@ export class Nac {
   readonly lines: ModemLineAccess[] = [];
   readonly listener: TerminalListener | null = null;
   private readonly config: NacConfig;
-  private readonly clock: Clock;
+  readonly clock: Clock;
 
   constructor(config: NacConfig, options: NacOptions = {}) {
     const clock = options.clock ?? systemClock;
     this.config = config;
     this.clock = clock;
-    this.relay = new Relay({ hosts: config.hosts.map((host) => buildHost(host, clock)), clock });
+    const bindings = config.bindings ? new TerminalBindings(config.bindings, new Map(config.lines.map((l) => [l.name, l.address])), () => clock.now()) : null;
+    this.relay = new Relay({ hosts: config.hosts.map((host) => buildHost(host, clock)), clock, bindings });
     for (const line of config.lines) {
       const profile = typeof line.modem === 'object' ? line.modem : (options.profiles?.[line.modem] ?? loadModemProfile(line.modem));
       const serial = { baudRate: line.baudRate, dataBits: line.dataBits, parity: line.parity, stopBits: line.stopBits };

@@ -6,6 +6,8 @@ import { listenTcp } from '../link/listen';
 import type { Nac } from './nac';
 import type { TerminalListener } from '../access/tcp-terminals';
 import type { SdlcCounters } from '../access/sdlc-framing';
+import type { RejectReason, RequestOutcome } from './relay';
+import type { TerminalBindings } from './bindings';
 
 const log = createDebug('nacbridge:status');
 
@@ -97,8 +99,9 @@ export function nacRegistry(nac: Nac): Registry {
       ...Object.entries(h.counters.dropped).map(([reason, n]) => [{ host: h.config.name, outcome: `dropped:${reason}` }, n ?? 0] as [Record<'host' | 'outcome', string>, number]),
     ]),
   );
-  fromCounters('nacbridge_frames_rejected_total', 'Terminal frames never relayed, by reason (bad-frame, no-route)', ['reason'] as const, () =>
-    Object.entries(nac.relay.counters.rejected).map(([reason, n]) => [{ reason }, n ?? 0]),
+  fromCounters('nacbridge_frames_rejected_total', 'Terminal frames never relayed, by reason (bad-frame, no-route, shutting-down, binding-mismatch)', ['reason'] as const, () =>
+    // Every reason from the start (0 until it happens), so increase() in an alert sees its first one.
+    REJECT_REASONS.map((reason) => [{ reason }, nac.relay.counters.rejected[reason] ?? 0]),
   );
   fromCounters('nacbridge_line_retries_total', 'Failed port opens and modem inits, each retried with backoff', ['line', 'kind'] as const, () =>
     nac.lines.flatMap((l) => [
@@ -170,7 +173,95 @@ export function nacRegistry(nac: Nac): Registry {
     registers: [registry],
   });
   nac.relay.on('response', (_s, host, _p, ms) => latency.observe({ host }, ms / 1000));
+  requestMetrics(nac, registry);
+  bindingMetrics(nac, fromCounters);
   return registry;
+}
+
+const REJECT_REASONS: readonly RejectReason[] = ['bad-frame', 'no-route', 'shutting-down', 'binding-mismatch'];
+
+/** Answer-time buckets (seconds), as the relay latency's. */
+const REQUEST_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+/** A relayed request's end as a metric label: answered, timeout, line-gone (the terminal hung up first), or failed (any other drop). */
+const outcomeLabel = (outcome: RequestOutcome): 'answered' | 'timeout' | 'line-gone' | 'failed' =>
+  outcome === 'answered' || outcome === 'timeout' || outcome === 'line-gone' ? outcome : 'failed';
+/** TCP terminals share one `line` label: their addresses come from a pool and would each be a series. */
+export const TCP_TERMINALS_LINE = 'tcp';
+/** Requests to an NII no host names, which went to the default host. */
+export const DEFAULT_NII = 'default';
+
+/**
+ * Issue 24 item 5: per-line and per-NII success and answer times, as two histograms rather than one
+ * with line x NII x outcome, so the series grow with lines plus NIIs, not their product. Lines are
+ * the configured modem lines and `tcp` for every TCP terminal; NIIs are the configured ones and
+ * `default` for any other (an NII is the terminal's to choose, so it is never a label as sent).
+ */
+function requestMetrics(nac: Nac, registry: Registry): void {
+  const byLine = new Histogram({
+    name: 'nacbridge_line_request_seconds',
+    help: 'Relayed requests by line (modem line name, or tcp for TCP terminals) and outcome (answered, timeout, line-gone, failed): time from relaying to the end',
+    labelNames: ['line', 'outcome'] as const,
+    buckets: REQUEST_BUCKETS,
+    registers: [registry],
+  });
+  const byNii = new Histogram({
+    name: 'nacbridge_nii_request_seconds',
+    help: 'Relayed requests by host, NII (configured, or default) and outcome (answered, timeout, line-gone, failed): time from relaying to the end',
+    labelNames: ['host', 'nii', 'outcome'] as const,
+    buckets: REQUEST_BUCKETS,
+    registers: [registry],
+  });
+  const lineByAddress = new Map(nac.lines.map((l) => [l.address, l.line.name]));
+  const niiLabel = new Map<number, string>();
+  for (const h of nac.relay.hosts.values()) for (const nii of h.config.nii) niiLabel.set(parseInt(nii, 16), nii);
+  // Every configured line and NII shows from the start, so a rule over them has series before the first call.
+  for (const line of [...lineByAddress.values(), ...(nac.listener ? [TCP_TERMINALS_LINE] : [])]) byLine.zero({ line, outcome: 'answered' });
+  for (const h of nac.relay.hosts.values()) {
+    for (const nii of h.config.nii) byNii.zero({ host: h.config.name, nii, outcome: 'answered' });
+    if (h.config.default) byNii.zero({ host: h.config.name, nii: DEFAULT_NII, outcome: 'answered' });
+  }
+  nac.relay.on('settled', (session, host, nii, outcome, ms) => {
+    const label = outcomeLabel(outcome);
+    const seconds = ms / 1000;
+    byLine.observe({ line: lineByAddress.get(session.address) ?? TCP_TERMINALS_LINE, outcome: label }, seconds);
+    byNii.observe({ host, nii: niiLabel.get(nii) ?? DEFAULT_NII, outcome: label }, seconds);
+  });
+  const ringing = new Map<string, number>();
+  const answer = new Histogram({
+    name: 'nacbridge_line_call_answer_seconds',
+    help: 'Time from a call\'s first ring to CONNECT, by line',
+    labelNames: ['line'] as const,
+    buckets: [1, 2, 5, 10, 15, 20, 30, 45, 60],
+    registers: [registry],
+  });
+  for (const { line } of nac.lines) {
+    answer.zero({ line: line.name });
+    line.on('state', (state) => {
+      if (state === 'ringing') {
+        if (!ringing.has(line.name)) ringing.set(line.name, nac.clock.now());
+      } else if (state === 'connected') {
+        const since = ringing.get(line.name);
+        if (since !== undefined) answer.observe({ line: line.name }, (nac.clock.now() - since) / 1000);
+        ringing.delete(line.name);
+      } else if (state !== 'answering') {
+        ringing.delete(line.name);
+      }
+    });
+  }
+}
+
+/** Issue 24 item 4: binding mismatches by action and kind, and terminals seen from new numbers. */
+function bindingMetrics(nac: Nac, fromCounters: FromCounters): void {
+  const bindings = nac.relay.bindings;
+  if (bindings === null) return;
+  fromCounters('nacbridge_binding_mismatches_total', 'Frames from a terminal or line calling from or to a number it is not bound to, by action (refused: not relayed; flagged: relayed) and kind (ani, dnis, no-caller-id)', ['action', 'kind'] as const, () => {
+    const rows: [Record<'action' | 'kind', string>, number][] = [];
+    for (const [action, label] of [['refuse', 'refused'], ['flag', 'flagged']] as const) {
+      for (const kind of ['ani', 'dnis', 'no-caller-id'] as const) rows.push([{ action: label, kind }, bindings.counters.byKind[action][kind]]);
+    }
+    return rows;
+  });
+  fromCounters('nacbridge_terminal_new_numbers_total', 'Terminals seen calling from a number they are neither bound to nor were seen from before', [] as const, () => [[{}, bindings.counters.newNumbers]]);
 }
 
 type FromCounters = <L extends string>(name: string, help: string, labelNames: readonly L[], read: () => [Record<L, string>, number][]) => Counter<L>;
@@ -277,6 +368,18 @@ export function nacStatus(nac: Nac): unknown {
     })),
     terminalListener: nac.listener ? listenerStatus(nac.listener) : null,
     relay: { ...nac.relay.counters, inFlight: nac.relay.inFlight },
+    bindings: nac.relay.bindings ? bindingsStatus(nac.relay.bindings) : null,
+  };
+}
+
+/** Bindings in /status: how many, what a mismatch does, the counters and the last mismatches and new numbers. */
+function bindingsStatus(bindings: TerminalBindings): unknown {
+  return {
+    onMismatch: bindings.onMismatch,
+    terminals: bindings.terminalCount,
+    lines: bindings.lineCount,
+    counters: bindings.counters,
+    recent: bindings.recent.map((e) => ({ ...e, at: new Date(e.at).toISOString() })),
   };
 }
 

@@ -12,6 +12,7 @@ import { NacbridgeError } from '../errors';
 import type { LinkGroup, RequestDone, RequestFailed } from '../link/link-group';
 import { toHex } from '../codec/hex';
 import type { HostConfig } from './config';
+import type { BindingMismatch, NewNumber, TerminalBindings } from './bindings';
 import { addressAt, addressText } from './keys';
 
 const log = createDebug('nacbridge:nac');
@@ -24,7 +25,9 @@ export type { TerminalSession } from '../access/session';
  */
 export type DropReason = 'duplicate' | 'expired' | 'cancelled' | 'superseded' | 'timeout' | 'closed' | 'line-gone' | 'bad-response';
 /** Why a terminal's frame was never relayed. */
-export type RejectReason = 'bad-frame' | 'no-route' | 'shutting-down';
+export type RejectReason = 'bad-frame' | 'no-route' | 'shutting-down' | 'binding-mismatch';
+/** How a relayed request ended: answered, or the reason it was dropped. */
+export type RequestOutcome = 'answered' | DropReason;
 
 /**
  * The books: every relayed request ends as a response or a drop, so
@@ -65,6 +68,12 @@ export interface RelayEvents {
   /** A response delivered to its terminal (payload as delivered). */
   response: [session: TerminalSession, host: string, payload: Buffer, latencyMs: number];
   drop: [reason: DropReason | RejectReason | 'unmatched', detail: string, session: TerminalSession | null];
+  /** A relayed request has ended (nii: its TPDU destination; latency from relaying it to its end). */
+  settled: [session: TerminalSession, host: string, nii: number, outcome: RequestOutcome, latencyMs: number];
+  /** A frame from a terminal or line calling from or to a number it is not bound to (refused or flagged). */
+  binding: [mismatch: BindingMismatch, session: TerminalSession];
+  /** A terminal seen calling from a number it is neither bound to nor was seen from before. */
+  'new-number': [seen: NewNumber, session: TerminalSession];
 }
 
 const ANI_DIGITS = 16;
@@ -91,6 +100,8 @@ function dropReasonFor(error: RequestFailed | null): DropReason {
 export interface RelayOptions<G extends RelayHostGroup> {
   hosts: RelayHost<G>[];
   clock?: Clock;
+  /** Terminals bound to their lines; absent, nothing is checked and nothing costs. */
+  bindings?: TerminalBindings | null;
 }
 
 /**
@@ -112,10 +123,17 @@ export class Relay<G extends RelayHostGroup = LinkGroup> extends EventEmitter<Re
   private readonly clock: Clock;
   private inFlightCount = 0;
   private taking = true;
+  readonly bindings: TerminalBindings | null;
+  private readonly onNewNumber: (seen: NewNumber, session: TerminalSession) => void;
 
   constructor(options: RelayOptions<G>) {
     super();
     this.clock = options.clock ?? systemClock;
+    this.bindings = options.bindings ?? null;
+    this.onNewNumber = (seen, session) => {
+      log('%s: terminal %s seen from a new number %s (known: %s)', session.label, seen.terminalId, seen.ani, seen.known.join(', '));
+      this.emit('new-number', seen, session);
+    };
     for (const { config, group } of options.hosts) {
       const dialTail = parseDialTail(config.dialMonitor.tail);
       const route: HostRoute<G> = { config, group, counters: { requests: 0, responses: 0, dropped: {}, rejected: {}, unmatched: 0 }, dialTail };
@@ -189,7 +207,9 @@ export class Relay<G extends RelayHostGroup = LinkGroup> extends EventEmitter<Re
       this.reject('bad-frame', e instanceof NacbridgeError ? e.describe() : String(e), session);
       return;
     }
-    const route = this.routeByValue((frame[TPDU_DESTINATION] << 8) | frame[TPDU_DESTINATION + 1]);
+    if (this.bindings !== null && !this.bindingAllows(session, frame)) return;
+    const nii = (frame[TPDU_DESTINATION] << 8) | frame[TPDU_DESTINATION + 1];
+    const route = this.routeByValue(nii);
     if (route === null) {
       this.reject('no-route', `no host for NII ${toHex(frame, TPDU_DESTINATION, TPDU_DESTINATION + 2)}`, session);
       return;
@@ -208,13 +228,30 @@ export class Relay<G extends RelayHostGroup = LinkGroup> extends EventEmitter<Re
     if (this.listenerCount('request') > 0) this.emit('request', session, route.config.name, outbound);
     route.group.submit(outbound, (error, answer) => {
       this.inFlightCount--;
+      let outcome: RequestOutcome;
       if (error !== null || answer === null) {
-        const reason = dropReasonFor(error);
-        this.drop(reason, error !== null ? error.describe() : 'no response', session, route);
+        outcome = dropReasonFor(error);
+        this.drop(outcome, error !== null ? error.describe() : 'no response', session, route);
       } else {
-        this.deliver(session, frame, answer, route, started);
+        outcome = this.deliver(session, frame, answer, route, started);
       }
+      if (this.listenerCount('settled') > 0) this.emit('settled', session, route.config.name, nii, outcome, this.clock.now() - started);
     });
+  }
+
+  /** Issue 24 item 4: false when the frame is refused for its binding (counted); a flagged mismatch goes on. */
+  private bindingAllows(session: TerminalSession, frame: Buffer): boolean {
+    const bindings = this.bindings;
+    if (bindings === null) return true;
+    const mismatch = bindings.check(session, frame, this.onNewNumber);
+    if (mismatch === null) return true;
+    this.emit('binding', mismatch, session);
+    if (mismatch.action === 'refuse') {
+      this.reject('binding-mismatch', mismatch.detail, session);
+      return false;
+    }
+    log('flagged %s: %s (relayed)', session.label, mismatch.detail);
+    return true;
   }
 
   /**
@@ -230,28 +267,29 @@ export class Relay<G extends RelayHostGroup = LinkGroup> extends EventEmitter<Re
     for (const route of this.hosts.values()) route.group.abandon(key, `${session.label} ended with this request in flight`);
   }
 
-  private deliver(session: TerminalSession, request: Buffer, answer: Buffer, route: HostRoute<G>, started: number): void {
+  private deliver(session: TerminalSession, request: Buffer, answer: Buffer, route: HostRoute<G>, started: number): RequestOutcome {
     let back: Buffer;
     try {
       back = rewriteResponse(answer, request);
     } catch (e) {
       this.drop('bad-response', e instanceof NacbridgeError ? e.describe() : String(e), session, route);
-      return;
+      return 'bad-response';
     }
     if (!session.isOpen) {
       this.drop('line-gone', `response for ${session.label}, which has hung up`, session, route);
-      return;
+      return 'line-gone';
     }
     try {
       session.send(back);
     } catch (e) {
       // A response that cannot be framed for the terminal (too long for its framing).
       this.drop('bad-response', e instanceof NacbridgeError ? e.describe() : String(e), session, route);
-      return;
+      return 'bad-response';
     }
     this.counters.responses++;
     route.counters.responses++;
     if (this.listenerCount('response') > 0) this.emit('response', session, route.config.name, back, this.clock.now() - started);
+    return 'answered';
   }
 
   /** TPDU originator := line address; dial-monitor block in (or replaced) when the host wants it. */

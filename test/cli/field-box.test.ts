@@ -44,11 +44,14 @@ function parseUnit(text: string): Map<string, Map<string, string[]>> {
 describe('field box: the example configs and the systemd unit shipped in examples/', () => {
   const files = readdirSync(examplesDir).sort();
 
-  it('examples/ holds the five configs and the unit, and nothing the tests below do not check', () => {
-    for (const needed of ['nac-modems.yaml', 'nac-serial-server.yaml', 'platform-sim.yaml', 'signon-pinpad.yaml', 'signon-software.yaml', 'nacbridge.service']) {
+  it('examples/ holds the five configs, the unit and the alert rules, and nothing the tests below do not check', () => {
+    for (const needed of ['nac-modems.yaml', 'nac-serial-server.yaml', 'platform-sim.yaml', 'signon-pinpad.yaml', 'signon-software.yaml', 'nacbridge.service', 'prometheus-alerts.yaml']) {
       assert.ok(files.includes(needed), `examples/${needed}`);
     }
-    for (const file of files) assert.ok(kindByName(file) !== null || file.endsWith('.service'), `examples/${file} is a config named nac-*, platform-* or signon-*, or a unit`);
+    // prometheus-alerts.yaml is checked against a running NAC's /metrics in test/nac/alert-rules.test.ts.
+    for (const file of files) {
+      assert.ok(kindByName(file) !== null || file.endsWith('.service') || file === 'prometheus-alerts.yaml', `examples/${file} is a config named nac-*, platform-* or signon-*, a unit, or the alert rules`);
+    }
   });
 
   for (const file of files.filter((f) => kindByName(f) !== null)) {

@@ -5,7 +5,9 @@ import { SoftwareKeyStore } from '../../crypto/software-key-store';
 import { MessageCodec } from '../../iso8583/codec';
 import { unionpayPos } from '../../iso8583/specs/unionpay-pos';
 import { loadModemProfile } from '../../modem/profile';
-import { nacConfigSchema, type NacConfig } from '../../nac/config';
+import { nacConfigSchema, type NacConfig, type bindingsSchema } from '../../nac/config';
+import type { z } from 'zod';
+import { NacbridgeError } from '../../errors';
 import { Nac } from '../../nac/nac';
 import type { KeyStore } from '../../crypto/key-store';
 import { Terminal, type RequestChannel } from '../../terminal/terminal';
@@ -15,7 +17,6 @@ import { TcpModemServer } from '../modem/tcp-serial-server';
 import { platformConfigSchema, type PlatformConfig } from '../platform/config';
 import { PlatformSimulator } from '../platform/simulator';
 import { asyncFrameChannel } from '../../terminal/channels';
-import { NacbridgeError } from '../../errors';
 
 /**
  * A whole simulated bench on loopback, with no hardware: the platform simulator on two ports,
@@ -58,6 +59,8 @@ export interface SimBenchOptions {
   framing?: LineFramingName | LineFramingName[];
   /** Faults the synchronous terminals play (framing 'sdlc'). */
   sdlcFaults?: SdlcFaults;
+  /** Terminals bound to their lines (the NAC config's `bindings`). */
+  bindings?: z.input<typeof bindingsSchema>;
 }
 
 export type LineFramingName = 'async' | 'sdlc';
@@ -163,6 +166,7 @@ async function startNacOnBench(options: SimBenchOptions, sim: PlatformSimulator,
         responseTimeoutSeconds: options.responseTimeoutSeconds ?? 5,
       },
     ],
+    ...(options.bindings ? { bindings: options.bindings } : {}),
   });
   const base = loadModemProfile('emulator');
   const profile = { ...base, answerDelayMs: 20, escapeGuardMs: 50 };
