@@ -74,6 +74,8 @@ describe(`fuzz: decoders are correct, ${RUNS} cases each`, function () {
           // The length says body.length; one byte fewer follows, then ETX and the LRC of what is there.
           const short = Buffer.concat([encodeAsyncFrame(body).subarray(0, 3 + body.length - 1), Buffer.from([0x03, 0])]);
           short[short.length - 1] = lrc(short, 1, short.length - 1);
+          // An LRC that happens to be ETX makes the bytes a whole frame of the stated length after all.
+          fc.pre(short[short.length - 1] !== 0x03);
           // Zero filler (no STX) past the end of any frame a resync inside the short one could start, then a good frame.
           const wire = Buffer.concat([short, Buffer.alloc(DEFAULT_MAX_FRAME_LENGTH + 8), encodeAsyncFrame(next)]);
           assert.deepEqual(frames(decodeAll(new AsyncFrameDecoder(), [short])), [], 'the short frame was delivered');
