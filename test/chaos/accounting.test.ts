@@ -7,9 +7,9 @@ import { unionpayPos } from '../../src/iso8583/specs/unionpay-pos';
 import { buildTerminalMessage } from '../../src/iso8583/terminal-message';
 import type { TerminalSession } from '../../src/nac/relay';
 import * as build from '../../src/terminal/messages';
-import { platformConfigSchema } from '../../tools/platform-sim/config';
-import { PlatformSimulator } from '../../tools/platform-sim/simulator';
-import { BENCH_CARD, BENCH_TMK, startSimBench, terminalIdOf, type PosCall, type SimBench } from '../../tools/sim-bench/bench';
+import { platformConfigSchema } from '../../src/sim/platform/config';
+import { PlatformSimulator } from '../../src/sim/platform/simulator';
+import { BENCH_CARD, BENCH_TMK, startSimBench, terminalIdOf, type PosCall, type SimBench } from '../../src/sim/bench/bench';
 import { emptyBooks, nacRecord, reconcile, settled, type Books, type PlatformRecord, type SeenAnswer } from '../support/accounting';
 import { until } from '../support/wait';
 
