@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { EventEmitter } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -15,6 +14,7 @@ import { EMULATOR_TIMING, startNacBench, terminalIdOf, type LineEnd, type NacBen
 import { StrictRfc2217Server } from '../support/rfc2217-server';
 import { startSer2net } from '../support/ser2net';
 import { until } from '../support/wait';
+import { FakeCallSide } from '../support/fake-call-side';
 
 /**
  * The NAC's serial lines through ser2net (Debian package), the serial server a bench or field
@@ -48,17 +48,6 @@ async function ser2netLineEnd(mode: Mode, emulator: EmulatorOptions = EMULATOR_T
   }
 }
 
-class PosSide extends EventEmitter {
-  readonly sent: Buffer[] = [];
-  ended = false;
-  write(data: Uint8Array): boolean {
-    this.sent.push(Buffer.from(data));
-    return true;
-  }
-  end(): void {
-    this.ended = true;
-  }
-}
 
 const EVERY_BYTE = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
 const FAST_PROFILE: Partial<ModemProfile> = { answerDelayMs: 20, escapeGuardMs: 100, commandTimeoutSeconds: 2 };
@@ -94,7 +83,7 @@ for (const mode of ['raw', 'rfc2217'] as Mode[]) {
       closers.push(() => line.close());
       line.start();
       await until(() => line.state === 'idle', 'the line idle', 8000);
-      const pos = new PosSide();
+      const pos = new FakeCallSide();
       const connected = new Promise<Call>((resolve) => line.once('connected', resolve));
       end.modemNow().ring({ number: '50582613' }, pos);
       await connected;
@@ -145,7 +134,7 @@ describe('interop: ser2net in front of an RFC 2217 device: DTR hang-up through t
       assert.ok(modem);
       return modem;
     };
-    const pos = new PosSide();
+    const pos = new FakeCallSide();
     const connected = new Promise<Call>((resolve) => line.once('connected', resolve));
     current().ring({ format: 'none' }, pos);
     await connected;
@@ -167,7 +156,7 @@ describe('interop: ser2net in front of an RFC 2217 device: DTR hang-up through t
     closers.push(() => line.close());
     line.start();
     await until(() => line.state === 'idle', 'the line idle', 8000);
-    const pos = new PosSide();
+    const pos = new FakeCallSide();
     const connected = new Promise<Call>((resolve) => line.once('connected', resolve));
     end.modemNow().ring({ format: 'none' }, pos);
     await connected;

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { EventEmitter } from 'node:events';
 import { ManualClock } from '../../src/clock';
 import { answerSyncVerdict, listHolds, testLists } from '../../src/modem/capability';
 import { ModemLine, type LineState } from '../../src/modem/line';
@@ -9,14 +8,8 @@ import { ModemEmulator, type V80Support } from '../../src/sim/modem/emulator';
 import { TcpModemServer } from '../../src/sim/modem/tcp-serial-server';
 import { runCli } from '../support/cli';
 import { MemorySerialLine, settle } from '../support/memory-serial';
+import { FakeCallSide } from '../support/fake-call-side';
 
-/** The POS side of an emulated call. */
-class FakeCallSide extends EventEmitter {
-  write(): boolean {
-    return true;
-  }
-  end(): void {}
-}
 
 async function run(clock: ManualClock, ms: number, step = 50): Promise<void> {
   for (let t = 0; t < ms; t += step) {

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { EventEmitter } from 'node:events';
 import { ManualClock } from '../../src/clock';
 import { ModemLine, type Call, type HangupReason } from '../../src/modem/line';
 import { loadModemProfile, type ModemProfile } from '../../src/modem/profile';
 import { ModemEmulator, type EmulatorOptions } from '../../src/sim/modem/emulator';
 import { MemorySerialLine, settle, type MemorySerialOptions } from '../support/memory-serial';
+import { FakeCallSide } from '../support/fake-call-side';
 
 /** Advance the manual clock in steps, letting I/O run between them. */
 async function run(clock: ManualClock, ms: number, step = 50): Promise<void> {
@@ -14,25 +14,6 @@ async function run(clock: ManualClock, ms: number, step = 50): Promise<void> {
   }
 }
 
-/** The POS side of an emulated call: records what reached it. */
-class FakeCallSide extends EventEmitter {
-  readonly sent: Buffer[] = [];
-  ended = false;
-  write(data: Uint8Array): boolean {
-    this.sent.push(Buffer.from(data));
-    return true;
-  }
-  end(): void {
-    this.ended = true;
-  }
-  get text(): string {
-    return Buffer.concat(this.sent).toString('latin1');
-  }
-  /** What the call carried: the text less the NO CARRIER the caller's own modem says once it ends. */
-  get callText(): string {
-    return this.text.replace(/\r\nNO CARRIER\r\n$/, '');
-  }
-}
 
 interface Rig {
   clock: ManualClock;

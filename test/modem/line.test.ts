@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { EventEmitter } from 'node:events';
 import { ManualClock } from '../../src/clock';
 import { ModemLine, type Call, type HangupReason } from '../../src/modem/line';
 import { loadModemProfile, listModemProfiles, type ModemProfile } from '../../src/modem/profile';
 import { ModemEmulator, type CallerIdFormat, type EmulatorOptions } from '../../src/sim/modem/emulator';
 import { MemorySerialLine, settle } from '../support/memory-serial';
+import { FakeCallSide } from '../support/fake-call-side';
 
 /** Advance the manual clock in steps, letting I/O run between them. */
 async function run(clock: ManualClock, ms: number, step = 50): Promise<void> {
@@ -14,18 +14,6 @@ async function run(clock: ManualClock, ms: number, step = 50): Promise<void> {
   }
 }
 
-/** The POS side of an emulated call: records what reached it. */
-class FakeCallSide extends EventEmitter {
-  readonly sent: Buffer[] = [];
-  ended = false;
-  write(data: Uint8Array): boolean {
-    this.sent.push(Buffer.from(data));
-    return true;
-  }
-  end(): void {
-    this.ended = true;
-  }
-}
 const callSide = (): FakeCallSide => new FakeCallSide();
 
 describe('modem/line state machine (emulated modem, injected clock)', () => {

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { EventEmitter } from 'node:events';
 import { ManualClock } from '../../src/clock';
 import { encodeAsyncFrame } from '../../src/codec/async-frame';
 import { loadModemProfile, type ModemProfile } from '../../src/modem/profile';
@@ -8,6 +7,7 @@ import { Nac } from '../../src/nac/nac';
 import { nacRegistry, nacStatus } from '../../src/nac/observability';
 import { ModemEmulator } from '../../src/sim/modem/emulator';
 import { MemorySerialLine, settle } from '../support/memory-serial';
+import { FakeCallSide } from '../support/fake-call-side';
 
 async function run(clock: ManualClock, ms: number, step = 50): Promise<void> {
   for (let t = 0; t < ms; t += step) {
@@ -16,15 +16,6 @@ async function run(clock: ManualClock, ms: number, step = 50): Promise<void> {
   }
 }
 
-class PosSide extends EventEmitter {
-  ended = false;
-  write(): boolean {
-    return true;
-  }
-  end(): void {
-    this.ended = true;
-  }
-}
 
 describe('NAC observability: modem line figures in /metrics and /status', () => {
   it('R-MDM-6, R-MDM-4, R-MDM-5: framing errors by reason, optional init commands refused, hang-up fallbacks, post-call re-inits and their time, per line', async () => {
@@ -41,7 +32,7 @@ describe('NAC observability: modem line figures in /metrics and /status', () => 
     line.start();
     await run(clock, 3000);
     assert.equal(line.state, 'idle');
-    const pos = new PosSide();
+    const pos = new FakeCallSide();
     modem.ring({ format: 'none' }, pos);
     await run(clock, 6000);
     assert.equal(line.state, 'connected');

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { EventEmitter } from 'node:events';
 import { ManualClock } from '../../src/clock';
 import { ModemLine, type Call, type HangupReason } from '../../src/modem/line';
 import { loadModemProfile, type ModemProfile } from '../../src/modem/profile';
@@ -7,6 +6,7 @@ import { openSerialLine } from '../../src/serial/port';
 import { ModemEmulator } from '../../src/sim/modem/emulator';
 import { until } from '../support/wait';
 import { StrictRfc2217Server, telnetModeServer, type DeviceSide } from '../support/rfc2217-server';
+import { FakeCallSide } from '../support/fake-call-side';
 
 /** Let socket I/O run: a few turns of the event loop. */
 async function io(rounds = 10): Promise<void> {
@@ -23,17 +23,6 @@ async function runUntil(clock: ManualClock, done: () => boolean, what: string, m
   }
 }
 
-class PosSide extends EventEmitter {
-  readonly sent: Buffer[] = [];
-  ended = false;
-  write(data: Uint8Array): boolean {
-    this.sent.push(Buffer.from(data));
-    return true;
-  }
-  end(): void {
-    this.ended = true;
-  }
-}
 
 describe('serial/rfc2217: lines through a telnet COM-PORT serial server (a strict test server)', () => {
   let server: StrictRfc2217Server;
@@ -167,8 +156,8 @@ describe('serial/rfc2217: lines through a telnet COM-PORT serial server (a stric
       await runUntil(clock, () => line.state === 'idle', 'the line to go idle');
     }
 
-    async function call(): Promise<PosSide> {
-      const pos = new PosSide();
+    async function call(): Promise<FakeCallSide> {
+      const pos = new FakeCallSide();
       const connected = new Promise<Call>((resolve) => line.once('connected', resolve));
       modem.ring({ format: 'none' }, pos);
       await runUntil(clock, () => line.state === 'connected', 'the call');
