@@ -5,51 +5,13 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { ManualClock } from '../../src/clock';
 import { encodeLengthPrefixed, lengthPrefix } from '../../src/codec/length-prefix';
-import { SecretKey } from '../../src/crypto/secret-key';
-import { SoftwareKeyStore } from '../../src/crypto/software-key-store';
-import { MessageCodec } from '../../src/iso8583/codec';
-import { unionpayPos } from '../../src/iso8583/specs/unionpay-pos';
-import { Link } from '../../src/link/link';
-import { LinkGroup } from '../../src/link/link-group';
-import { Terminal, terminalRoleKeys, type TransactionResult } from '../../src/terminal/terminal';
-import type { PlatformConfig } from '../../src/sim/platform/config';
+import type { TransactionResult } from '../../src/terminal/terminal';
 import type { JournalError } from '../../src/sim/platform/journal';
 import { PlatformSimulator } from '../../src/sim/platform/simulator';
 import { CliProcess, failsToStart } from '../support/process';
-import { CARD, platformConfig, startBench, type Bench } from '../support/platform';
+import { CARD, platformConfig, startBench, terminalTo, type Bench } from '../support/platform';
 import { until } from '../support/wait';
 
-/** A terminal over a link group to simulator ports that may belong to another process. */
-async function terminalTo(ports: number[], config: PlatformConfig, clock: ManualClock) {
-  const codec = new MessageCodec(unionpayPos);
-  const links = ports.map((port, i) => new Link({ name: `link${i + 1}`, host: '127.0.0.1', port, framing: config.framing, clock, random: () => 0.5 }));
-  const group = new LinkGroup({ name: 'platform', links, keys: terminalRoleKeys(codec), clock, responseTimeoutMs: 60_000, allowSingleLink: true });
-  group.start();
-  await until(() => group.upLinks.length === links.length, 'links up', 5000);
-  const store = new SoftwareKeyStore();
-  await store.loadMasterKey(1, SecretKey.fromHex(config.terminals[0].tmk));
-  const terminal = new Terminal({
-    codec,
-    channel: group,
-    store,
-    terminalId: config.terminals[0].terminalId,
-    merchantId: config.terminals[0].merchantId,
-    keyMode: config.terminals[0].keyMode,
-    macAlgorithm: config.terminals[0].macAlgorithm,
-    masterIndex: 1,
-    slots: { pin: 0, mac: 4, track: 2 },
-    tpdu: { id: 0x60, destination: '0003', originator: '0001' },
-    header: '603100310000',
-  });
-  return {
-    terminal,
-    group,
-    async close() {
-      await group.close();
-      await store.close();
-    },
-  };
-}
 
 const journalLines = (file: string) =>
   readFileSync(file, 'utf8')

@@ -36,15 +36,21 @@ export interface Bench {
   close(): Promise<void>;
 }
 
-export async function startBench(config: PlatformConfig = platformConfig(), options: { clock?: ManualClock; responseTimeoutMs?: number } = {}): Promise<Bench> {
-  const clock = options.clock ?? new ManualClock(Date.UTC(2026, 10, 21, 9, 18, 34));
-  const sim = new PlatformSimulator(config, { clock });
-  await sim.start();
+/**
+ * A terminal (the config's first, key mode and MAC from it) over a link group to simulator
+ * `ports`, which may belong to this process or another.
+ */
+export async function terminalTo(
+  ports: number[],
+  config: PlatformConfig,
+  clock: Clock,
+  responseTimeoutMs = 60_000,
+): Promise<{ terminal: Terminal; group: LinkGroup; store: SoftwareKeyStore; codec: MessageCodec; close(): Promise<void> }> {
   const codec = new MessageCodec(unionpayPos);
-  const links = sim.ports.map((port, i) => new Link({ name: `link${i + 1}`, host: '127.0.0.1', port, framing: config.framing, clock, random: () => 0.5 }));
-  const group = new LinkGroup({ name: 'platform', links, keys: terminalRoleKeys(codec), clock, responseTimeoutMs: options.responseTimeoutMs ?? 60_000, allowSingleLink: true });
+  const links = ports.map((port, i) => new Link({ name: `link${i + 1}`, host: '127.0.0.1', port, framing: config.framing, clock, random: () => 0.5 }));
+  const group = new LinkGroup({ name: 'platform', links, keys: terminalRoleKeys(codec), clock, responseTimeoutMs, allowSingleLink: true });
   group.start();
-  await until(() => group.upLinks.length === links.length, 'links up');
+  await until(() => group.upLinks.length === links.length, 'links up', 5000);
   const store = new SoftwareKeyStore();
   await store.loadMasterKey(1, SecretKey.fromHex(config.terminals[0].tmk));
   const terminal = new Terminal({
@@ -61,16 +67,32 @@ export async function startBench(config: PlatformConfig = platformConfig(), opti
     header: '603100310000',
   });
   return {
-    sim,
+    terminal,
     group,
     store,
-    terminal,
     codec,
-    clock,
     async close() {
       await group.close();
-      await sim.close();
       await store.close();
+    },
+  };
+}
+
+export async function startBench(config: PlatformConfig = platformConfig(), options: { clock?: ManualClock; responseTimeoutMs?: number } = {}): Promise<Bench> {
+  const clock = options.clock ?? new ManualClock(Date.UTC(2026, 10, 21, 9, 18, 34));
+  const sim = new PlatformSimulator(config, { clock });
+  await sim.start();
+  const t = await terminalTo(sim.ports, config, clock, options.responseTimeoutMs);
+  return {
+    sim,
+    group: t.group,
+    store: t.store,
+    terminal: t.terminal,
+    codec: t.codec,
+    clock,
+    async close() {
+      await t.close();
+      await sim.close();
     },
   };
 }
